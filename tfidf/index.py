@@ -1,0 +1,121 @@
+"""The inverted index: add and delete documents at any time, search in between.
+
+Documents are identified by a caller's integer key (increasing: the store's
+row ids) and may belong to a group (the document a chunk came from), so a
+search can rank groups by their best member.  Changes are cheap to make and
+are folded into the compact arrays on the next search or save.
+"""
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable
+
+from .errors import SettingsError
+from .postings import Postings
+from .scoring import ScoringParams
+from .search import Hit, search_index
+from .vocabulary import make_vocabulary
+from .weights import Weights, compute_weights
+
+
+@dataclass(frozen=True)
+class IndexParams:
+    """How the index weighs terms and how large its vocabulary may grow."""
+
+    scoring: ScoringParams = ScoringParams()
+    max_features: int | None = None  # None: every term; else hash terms into this many buckets
+
+    def __post_init__(self) -> None:
+        if self.max_features is not None and self.max_features < 1:
+            raise SettingsError(f"max_features must be a positive number or None, got {self.max_features}")
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    documents: int
+    terms: int
+    postings: int
+    bytes: int
+
+    @property
+    def bytes_per_posting(self) -> float:
+        return self.bytes / self.postings if self.postings else 0.0
+
+
+class InvertedIndex:
+    """A BM25 / TF-IDF index over term lists, held in compact arrays."""
+
+    def __init__(self, params: IndexParams = IndexParams()) -> None:
+        self.params = params
+        self.vocabulary = make_vocabulary(params.max_features)
+        self.postings = Postings(len(self.vocabulary) if params.max_features else 0)
+        self.keys = array("q")  # document number -> caller's key
+        self.groups = array("q")  # document number -> group key
+        self.lens = array("I")  # document number -> length in terms
+        self.alive = bytearray()  # document number -> 1 while not deleted
+        self._deleted = 0  # deletions not yet folded into the postings
+        self._weights: Weights | None = None
+
+    def __len__(self) -> int:
+        return sum(self.alive)
+
+    def __contains__(self, key: int) -> bool:
+        return self._number(key) is not None
+
+    def add(self, key: int, terms: Iterable[str], group: int | None = None) -> None:
+        """Index a document given its terms (already analysed)."""
+        if self.keys and key <= self.keys[-1]:
+            raise SettingsError(f"document keys must increase: {key} after {self.keys[-1]}")
+        counts = Counter(terms)
+        number = len(self.keys)
+        ids = [self.vocabulary.add(term) for term in counts]
+        self.postings.append(number, ids, list(counts.values()))
+        self.keys.append(key)
+        self.groups.append(key if group is None else group)
+        self.lens.append(sum(counts.values()))
+        self.alive.append(1)
+        self._weights = None
+
+    def delete(self, key: int) -> bool:
+        """Remove a document; False if it was not there."""
+        number = self._number(key)
+        if number is None:
+            return False
+        self.alive[number] = 0
+        self._deleted += 1
+        self._weights = None
+        return True
+
+    def _number(self, key: int) -> int | None:
+        number = bisect_left(self.keys, key)
+        if number < len(self.keys) and self.keys[number] == key and self.alive[number]:
+            return number
+        return None
+
+    def refresh(self) -> Weights:
+        """Fold pending changes into the arrays and derive the weights (if stale)."""
+        if self._weights is None:
+            n_terms = len(self.vocabulary)
+            if self.postings.pending or self._deleted or n_terms != self.postings.n_terms:
+                self.postings.merge(n_terms, self.alive if self._deleted else None)
+                self._deleted = 0
+            self._weights = compute_weights(self.postings, self.lens, self.alive, self.params.scoring)
+        return self._weights
+
+    def search(self, terms: list[str], k: int = 10, *, by_group: bool = False) -> list[Hit]:
+        """The ``k`` best documents (or groups, by their best document) for a query's terms."""
+        weights = self.refresh()
+        ids = [tid for tid in map(self.vocabulary.get, terms) if tid is not None]
+        return search_index(self, weights, ids, k, by_group=by_group)
+
+    def stats(self) -> IndexStats:
+        """Sizes, with bytes counting postings, weights, per-document arrays and vocabulary."""
+        weights = self.refresh()
+        vocab_bytes = sum(len(t.encode()) + 1 for t in self.vocabulary.terms) + 4 * len(self.vocabulary.terms)
+        doc_bytes = sum(len(a) * a.itemsize for a in (self.keys, self.groups, self.lens)) + len(self.alive)
+        weight_bytes = sum(len(a) * a.itemsize for a in (weights.impacts, weights.upper, weights.idf))
+        total = self.postings.nbytes() + doc_bytes + weight_bytes + vocab_bytes
+        return IndexStats(len(self), len(self.vocabulary), len(self.postings.docs), total)
