@@ -1,0 +1,135 @@
+"""Cut sections into chunks of at most ``size`` characters along paragraphs, sentences and words.
+
+Whole paragraphs are packed into a chunk while they fit. A paragraph longer than ``size`` starts
+a new chunk and is cut at sentence ends; a sentence longer than ``size`` at spaces between words.
+Only a single "word" longer than ``size`` (a URL, a run of CJK text) is ever cut inside. Each
+chunk after the first in a section starts with the last sentence(s) of the one before, up to
+``overlap`` characters (the last words if one sentence is longer than that). Chunks never cross
+sections, so never span two pages or two headings. Every chunk is ``section.text[start:end]``.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+from .model import Chunk, Section
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+_SENTENCE_END = re.compile(
+    r"(?:([.!?\u2026]+[\"'\u2019\u201d\u00bb)\]]*)\s+|([\u3002\uff01\uff1f])\s*|\n[ \t]*\n\s*)(?=\S)"
+)
+_WORD = re.compile(r"\S+")
+
+
+class _Piece(NamedTuple):
+    start: int
+    end: int
+    fresh: bool  # must begin a new chunk (the first piece of an overlong paragraph)
+
+
+def chunk_sections(sections: Iterable[Section], size: int = 1000, overlap: int = 150) -> Iterator[Chunk]:
+    """Chunks of every section in order; page and heading are copied from the section."""
+    _check(size, overlap)
+    for section in sections:
+        for start, end in chunk_spans(section.text, size, overlap):
+            yield Chunk(section.text[start:end], section.page, section.heading, start, end)
+
+
+def chunk_spans(text: str, size: int = 1000, overlap: int = 150) -> Iterator[tuple[int, int]]:
+    """(start, end) offsets of the chunks of one text."""
+    _check(size, overlap)
+    start = end = -1
+    for piece in _pieces(text, size):
+        if start >= 0 and (piece.fresh or piece.end - start > size):
+            yield start, end
+            start = _overlap_start(text, start, end, piece.end - size, overlap)
+        if start < 0 or start > piece.start:
+            start = piece.start
+        end = piece.end
+    if start >= 0:
+        yield start, end
+
+
+def _check(size: int, overlap: int) -> None:
+    if size < 1:
+        raise ValueError(f"chunk size must be at least 1 character, got size={size}")
+    if not 0 <= overlap < size:
+        raise ValueError(f"overlap={overlap} must be between 0 and size-1={size - 1}; try overlap={size // 7}")
+
+
+def _pieces(text: str, size: int) -> Iterator[_Piece]:
+    """Whole paragraphs, or the sentences (or word runs) of paragraphs longer than ``size``."""
+    for start, end in _spans(text, _PARAGRAPH_BREAK, 0, len(text)):
+        if end - start <= size:
+            yield _Piece(start, end, False)
+            continue
+        for number, (head, tail) in enumerate(_sentence_pieces(text, start, end, size)):
+            yield _Piece(head, tail, number == 0)
+
+
+def _sentence_pieces(text: str, start: int, end: int, size: int) -> Iterator[tuple[int, int]]:
+    for head, tail in _spans(text, _SENTENCE_END, start, end):
+        if tail - head <= size:
+            yield head, tail
+        else:
+            yield from _word_runs(text, head, tail, size)
+
+
+def _word_runs(text: str, start: int, end: int, size: int) -> Iterator[tuple[int, int]]:
+    """Runs of whole words up to ``size``; a word longer than ``size`` is cut into slices."""
+    run_start = -1
+    run_end = start
+    for word in _WORD.finditer(text, start, end):
+        if run_start >= 0 and word.end() - run_start > size:
+            yield run_start, run_end
+            run_start = -1
+        for head in range(word.start(), word.end(), size):
+            tail = min(head + size, word.end())
+            if tail - head == size:
+                yield head, tail
+            else:
+                run_start = head if run_start < 0 else run_start
+                run_end = tail
+    if run_start >= 0:
+        yield run_start, run_end
+
+
+def _spans(text: str, separator: re.Pattern[str], start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Stripped, non-empty spans of text[start:end] between matches of ``separator``."""
+    head = start
+    for match in separator.finditer(text, start, end):
+        yield from _stripped(text, head, _cut(match))
+        head = match.end()
+    yield from _stripped(text, head, end)
+
+
+def _cut(match: re.Match[str]) -> int:
+    """Where the text before a separator ends: after sentence punctuation, which it keeps."""
+    kept = [match.end(group) for group in range(1, match.re.groups + 1) if match.group(group)]
+    return max(kept, default=match.start())
+
+
+def _stripped(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start < end:
+        yield start, end
+
+
+def _overlap_start(text: str, start: int, end: int, lowest: int, overlap: int) -> int:
+    """Where the next chunk starts: the earliest sentence start (else word start) in the last
+    ``overlap`` characters of the chunk [start, end), but not before ``lowest``; -1 if none."""
+    floor = max(end - overlap, start + 1, lowest)
+    if floor >= end:
+        return -1
+    for boundary in (_SENTENCE_END, _WORD_START):
+        for match in boundary.finditer(text, start, end):
+            if floor <= match.end() < end:
+                return match.end()
+    return -1
+
+
+_WORD_START = re.compile(r"\s+(?=\S)")

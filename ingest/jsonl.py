@@ -1,0 +1,71 @@
+"""JSON-lines corpora (.jsonl, or gzip-compressed .jsonl.gz detected by its magic bytes)."""
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from .encoding import read_head
+from .errors import CorruptFile
+from .model import Record
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_FORMAT = 'each line must be a JSON object like {"_id": "d1", "title": "...", "text": "..."}'
+
+
+def iter_records(path: str | Path) -> Iterator[Record]:
+    """One Record per non-blank line; the id comes from ``_id`` or ``id``, ``title`` is optional.
+
+    Raises CorruptFile naming the line number of the first bad line.
+    """
+    label = Path(path).name
+    number = 0
+    with _open(path) as handle:
+        try:
+            for number, line in enumerate(handle, 1):
+                if line.strip():
+                    yield _record(line, f"{label} line {number}")
+        except (UnicodeDecodeError, EOFError, OSError, zlib.error) as exc:
+            raise CorruptFile(f"{label} line {number + 1}: unreadable ({exc}); {_FORMAT}") from exc
+
+
+def _open(path: str | Path) -> IO[str]:
+    if read_head(path, 2) == _GZIP_MAGIC:
+        return gzip.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8-sig")
+
+
+def _record(line: str, where: str) -> Record:
+    try:
+        fields = json.loads(line)
+    except ValueError as exc:
+        raise CorruptFile(f"{where}: not valid JSON ({exc}); {_FORMAT}") from exc
+    if not isinstance(fields, dict):
+        raise CorruptFile(f"{where}: a JSON {type(fields).__name__}, not an object; {_FORMAT}")
+    return Record(id=_id(fields, where), title=_string(fields, "title", where), text=_text(fields, where))
+
+
+def _id(fields: dict, where: str) -> str:
+    value = fields.get("_id", fields.get("id"))
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+        raise CorruptFile(f"{where}: id {value!r} is missing or not a string; add a non-empty \"_id\"")
+    return str(value)
+
+
+def _text(fields: dict, where: str) -> str:
+    if "text" not in fields:
+        raise CorruptFile(f'{where}: no "text" field (found {sorted(fields)}); {_FORMAT}')
+    return _string(fields, "text", where)
+
+
+def _string(fields: dict, key: str, where: str) -> str:
+    value = fields.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise CorruptFile(f'{where}: "{key}" is {type(value).__name__} {value!r:.60}, not a string')
+    return value
+
