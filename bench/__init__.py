@@ -1,0 +1,1 @@
+"""Benchmark harness: metrics, peer systems and the driver (see bench/README.md)."""
