@@ -44,7 +44,7 @@ def chunk_spans(text: str, size: int = 1000, overlap: int = 150) -> Iterator[tup
         if start >= 0 and (piece.fresh or piece.end - start > size):
             yield start, end
             start = _overlap_start(text, start, end, piece.end - size, overlap)
-        if start < 0 or start > piece.start:
+        if start < 0:
             start = piece.start
         end = piece.end
     if start >= 0:
@@ -59,7 +59,8 @@ def _check(size: int, overlap: int) -> None:
 
 
 def _pieces(text: str, size: int) -> Iterator[_Piece]:
-    """Whole paragraphs, or the sentences (or word runs) of paragraphs longer than ``size``."""
+    """Whole paragraphs; the sentences of a paragraph longer than ``size``; the words of a
+    sentence longer than ``size``."""
     for start, end in _spans(text, _PARAGRAPH_BREAK, 0, len(text)):
         if end - start <= size:
             yield _Piece(start, end, False)
@@ -73,26 +74,14 @@ def _sentence_pieces(text: str, start: int, end: int, size: int) -> Iterator[tup
         if tail - head <= size:
             yield head, tail
         else:
-            yield from _word_runs(text, head, tail, size)
+            yield from _words(text, head, tail, size)
 
 
-def _word_runs(text: str, start: int, end: int, size: int) -> Iterator[tuple[int, int]]:
-    """Runs of whole words up to ``size``; a word longer than ``size`` is cut into slices."""
-    run_start = -1
-    run_end = start
+def _words(text: str, start: int, end: int, size: int) -> Iterator[tuple[int, int]]:
+    """Each word of text[start:end]; a word longer than ``size`` comes in slices of ``size``."""
     for word in _WORD.finditer(text, start, end):
-        if run_start >= 0 and word.end() - run_start > size:
-            yield run_start, run_end
-            run_start = -1
         for head in range(word.start(), word.end(), size):
-            tail = min(head + size, word.end())
-            if tail - head == size:
-                yield head, tail
-            else:
-                run_start = head if run_start < 0 else run_start
-                run_end = tail
-    if run_start >= 0:
-        yield run_start, run_end
+            yield head, min(head + size, word.end())
 
 
 def _spans(text: str, separator: re.Pattern[str], start: int, end: int) -> Iterator[tuple[int, int]]:

@@ -25,17 +25,25 @@ def iter_records(path: str | Path) -> Iterator[Record]:
     number = 0
     with _open(path) as handle:
         try:
-            for number, line in enumerate(handle, 1):
+            for number, raw in enumerate(handle, 1):
+                line = _decode(raw, number, f"{label} line {number}")
                 if line.strip():
                     yield _record(line, f"{label} line {number}")
-        except (UnicodeDecodeError, EOFError, OSError, zlib.error) as exc:
+        except (EOFError, OSError, zlib.error) as exc:
             raise CorruptFile(f"{label} line {number + 1}: unreadable ({exc}); {_FORMAT}") from exc
 
 
-def _open(path: str | Path) -> IO[str]:
+def _open(path: str | Path) -> IO[bytes]:
     if read_head(path, 2) == _GZIP_MAGIC:
-        return gzip.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8-sig")
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+def _decode(raw: bytes, number: int, where: str) -> str:
+    try:
+        return raw.decode("utf-8-sig" if number == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise CorruptFile(f"{where}: not UTF-8 ({exc.reason} at byte {exc.start}); save the file as UTF-8") from exc
 
 
 def _record(line: str, where: str) -> Record:

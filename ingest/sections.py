@@ -15,7 +15,7 @@ from .model import Section
 from .tidy import tidy
 
 SECTION_TARGET = 8192
-LINE_LIMIT = 65536
+LINE_LIMIT = SECTION_TARGET
 
 
 def read_lines(path: str | Path, label: str | None = None) -> Iterator[str]:
@@ -32,9 +32,9 @@ def _bounded_lines(handle) -> Iterator[str]:  # noqa: ANN001 - any text stream
     carry = ""
     while piece := handle.readline(LINE_LIMIT):
         line = carry + piece
-        if line.endswith("\n"):
+        if line.endswith("\n") or len(piece) < LINE_LIMIT:  # a whole line, or the last one
             carry = ""
-            yield line[:-1]
+            yield line.removesuffix("\n")
             continue
         cut = line.rfind(" ") + 1 or len(line)
         carry = line[cut:]
