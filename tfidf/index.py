@@ -11,6 +11,7 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
+from itertools import compress
 from typing import Iterable
 
 from .errors import SettingsError
@@ -58,6 +59,7 @@ class InvertedIndex:
         self.alive = bytearray()  # document number -> 1 while not deleted
         self._deleted = 0  # deletions not yet folded into the postings
         self._weights: Weights | None = None
+        self._max_group = 1
 
     def __len__(self) -> int:
         return sum(self.alive)
@@ -69,15 +71,24 @@ class InvertedIndex:
         """Index a document given its terms (already analysed)."""
         if self.keys and key <= self.keys[-1]:
             raise SettingsError(f"document keys must increase: {key} after {self.keys[-1]}")
-        counts = Counter(terms)
         number = len(self.keys)
-        ids = [self.vocabulary.add(term) for term in counts]
-        self.postings.append(number, ids, list(counts.values()))
+        ids, counts = self._term_counts(terms)
+        self.postings.append(number, ids, counts)
         self.keys.append(key)
         self.groups.append(key if group is None else group)
-        self.lens.append(sum(counts.values()))
+        self.lens.append(sum(counts))
         self.alive.append(1)
         self._weights = None
+
+    def _term_counts(self, terms: Iterable[str]) -> tuple[list[int], list[int]]:
+        """Distinct term ids and their counts (terms sharing a hashed bucket are added up)."""
+        counts = Counter(terms)
+        if not self.vocabulary.capped:
+            return [self.vocabulary.add(term) for term in counts], list(counts.values())
+        by_id: Counter = Counter()
+        for term, count in counts.items():
+            by_id[self.vocabulary.add(term)] += count
+        return list(by_id), list(by_id.values())
 
     def delete(self, key: int) -> bool:
         """Remove a document; False if it was not there."""
@@ -100,10 +111,20 @@ class InvertedIndex:
         if self._weights is None:
             n_terms = len(self.vocabulary)
             if self.postings.pending or self._deleted or n_terms != self.postings.n_terms:
-                self.postings.merge(n_terms, self.alive if self._deleted else None)
+                self.postings.merge(n_terms, len(self.keys), self.alive if self._deleted else None)
                 self._deleted = 0
+                self.vocabulary.compact()
             self._weights = compute_weights(self.postings, self.lens, self.alive, self.params.scoring)
+            self._max_group = max(Counter(compress(self.groups, self.alive)).values(), default=1)
         return self._weights
+
+    def restore(self, weights: Weights, max_group: int) -> None:
+        """Adopt weights saved with the postings (by the codec): nothing to recompute."""
+        self._weights, self._max_group, self._deleted = weights, max_group, 0
+
+    def max_group_size(self) -> int:
+        """The most documents any one group holds (as of the last refresh)."""
+        return self._max_group
 
     def search(self, terms: list[str], k: int = 10, *, by_group: bool = False) -> list[Hit]:
         """The ``k`` best documents (or groups, by their best document) for a query's terms."""
@@ -114,7 +135,7 @@ class InvertedIndex:
     def stats(self) -> IndexStats:
         """Sizes, with bytes counting postings, weights, per-document arrays and vocabulary."""
         weights = self.refresh()
-        vocab_bytes = sum(len(t.encode()) + 1 for t in self.vocabulary.terms) + 4 * len(self.vocabulary.terms)
+        vocab_bytes = self.vocabulary.nbytes()
         doc_bytes = sum(len(a) * a.itemsize for a in (self.keys, self.groups, self.lens)) + len(self.alive)
         weight_bytes = sum(len(a) * a.itemsize for a in (weights.impacts, weights.upper, weights.idf))
         total = self.postings.nbytes() + doc_bytes + weight_bytes + vocab_bytes

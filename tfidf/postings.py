@@ -1,28 +1,36 @@
 """Postings in compact arrays: CSR by term id, plus a pending tail of new postings.
 
 ``docs[offsets[t]:offsets[t+1]]`` are the document numbers that contain term
-``t`` (ascending) and ``tfs`` the matching term frequencies.  New postings are
-appended to flat pending arrays and merged in by :meth:`Postings.merge`, which
-also drops the postings of deleted documents.  4 + 2 bytes a posting.
+``t`` (ascending) and ``tfs`` the matching term frequencies.  Document numbers
+take two bytes while the index has fewer than 65,536 documents, four after;
+term frequencies one byte (capped at 255, where BM25 has long saturated).
+New postings go to flat pending arrays and are merged in by
+:meth:`Postings.merge`, which also drops the postings of deleted documents.
 """
 from __future__ import annotations
 
 from array import array
-from itertools import accumulate, compress
+from itertools import compress, repeat
+from operator import and_, rshift
 
-MAX_TF = 65535
+MAX_TF = 255
+
+
+def doc_typecode(n_docs: int) -> str:
+    """The narrowest array type that holds document numbers below ``n_docs``."""
+    return "H" if n_docs <= 0x10000 else "I"
 
 
 class Postings:
     """Term-major posting lists of (document number, term frequency)."""
 
-    def __init__(self, n_terms: int = 0) -> None:
-        self.offsets = array("L", bytes(8 * (n_terms + 1)))
-        self.docs = array("I")
-        self.tfs = array("H")
-        self._new_terms = array("I")
-        self._new_docs = array("I")
-        self._new_tfs = array("H")
+    def __init__(self, n_terms: int = 0, offsets: array | None = None, docs: array | None = None,
+                 tfs: array | None = None) -> None:
+        self.offsets = offsets if offsets is not None else array("I", bytes(4 * (n_terms + 1)))
+        self.docs = docs if docs is not None else array("H")
+        self.tfs = tfs if tfs is not None else array("B")
+        self._new: dict[int, array] = {}  # term -> pending postings packed as doc << 8 | tf
+        self._n_new = 0
 
     @property
     def n_terms(self) -> int:
@@ -30,53 +38,48 @@ class Postings:
 
     @property
     def pending(self) -> int:
-        return len(self._new_terms)
+        return self._n_new
 
     def append(self, doc: int, term_ids: list[int], counts: list[int]) -> None:
         """Queue one document's postings; they become visible after merge()."""
-        self._new_terms.extend(term_ids)
-        self._new_docs.extend([doc] * len(term_ids))
-        self._new_tfs.extend([min(c, MAX_TF) for c in counts])
+        new, base = self._new, doc << 8
+        for term, count in zip(term_ids, counts):
+            packed = base | (count if count < MAX_TF else MAX_TF)
+            if term in new:
+                new[term].append(packed)
+            else:
+                new[term] = array("Q", [packed])
+        self._n_new += len(term_ids)
 
     def span(self, term: int) -> tuple[int, int]:
         """Start and end of ``term``'s slice (empty for unknown terms)."""
-        if term >= self.n_terms:
+        if term >= len(self.offsets) - 1:
             return 0, 0
         return self.offsets[term], self.offsets[term + 1]
 
-    def merge(self, n_terms: int, alive: bytearray | None) -> None:
+    def merge(self, n_terms: int, n_docs: int, alive: bytearray | None) -> None:
         """Fold pending postings in and, given ``alive`` flags, drop dead documents."""
-        order, starts = self._pending_order(n_terms)
-        docs, tfs, offsets = array("I"), array("H"), array("L", [0])
+        code = doc_typecode(n_docs)
+        docs, tfs, offsets = array(code), array("B"), array("I", [0])
         for term in range(n_terms):
             start, end = self.span(term)
             seg_docs, seg_tfs = self.docs[start:end], self.tfs[start:end]
-            if starts[term] != starts[term + 1]:
-                new = order[starts[term] : starts[term + 1]]
-                seg_docs += array("I", map(self._new_docs.__getitem__, new))
-                seg_tfs += array("H", map(self._new_tfs.__getitem__, new))
+            if seg_docs.typecode != code:
+                seg_docs = array(code, seg_docs)
+            packed = self._new.get(term)
+            if packed is not None:
+                seg_docs.extend(map(rshift, packed, repeat(8)))
+                seg_tfs.extend(map(and_, packed, repeat(MAX_TF)))
             if alive is not None and seg_docs:
                 keep = bytes(map(alive.__getitem__, seg_docs))
-                seg_docs, seg_tfs = array("I", compress(seg_docs, keep)), array("H", compress(seg_tfs, keep))
+                seg_docs, seg_tfs = array(code, compress(seg_docs, keep)), array("B", compress(seg_tfs, keep))
             docs += seg_docs
             tfs += seg_tfs
             offsets.append(len(docs))
         self.docs, self.tfs, self.offsets = docs, tfs, offsets
-        self._new_terms, self._new_docs, self._new_tfs = array("I"), array("I"), array("H")
-
-    def _pending_order(self, n_terms: int) -> tuple[array, list[int]]:
-        """Counting sort of pending postings by term (document order kept within a term)."""
-        counts = [0] * (n_terms + 1)
-        for term in self._new_terms:
-            counts[term + 1] += 1
-        starts = list(accumulate(counts))
-        order, cursor = array("I", bytes(4 * len(self._new_terms))), starts[:]
-        for i, term in enumerate(self._new_terms):
-            order[cursor[term]] = i
-            cursor[term] += 1
-        return order, starts
+        self._new, self._n_new = {}, 0
 
     def nbytes(self) -> int:
         """Bytes held by the posting arrays."""
-        arrays = (self.offsets, self.docs, self.tfs, self._new_terms, self._new_docs, self._new_tfs)
-        return sum(a.itemsize * len(a) for a in arrays)
+        pending = sum(8 * len(a) for a in self._new.values())
+        return pending + sum(a.itemsize * len(a) for a in (self.offsets, self.docs, self.tfs))

@@ -1,26 +1,32 @@
 """Impacts: the per-posting weights a model derives from the collection statistics.
 
-Recomputed whenever the collection changes (lazily, before the next search),
-always from the canonical term frequencies, so an index that saw any sequence
-of adds and deletes scores exactly like one built from its survivors.
+Each impact is quantised to 16 bits against the largest one in the index, so
+a document's score is an exact integer sum (times ``scale``): the order in
+which terms are added cannot change it, which keeps pruning safe and makes an
+index that saw any sequence of adds and deletes score exactly like one built
+from its survivors.  Recomputed, lazily, whenever the collection changes.
 """
 from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import compress, repeat
+from operator import mul
 
 from .scoring import (ScoringParams, bm25_idf, bm25_impact, bm25_length_norm, l2_norm,
                       smooth_idf, tfidf_weight)
 
+LEVELS = 0xFFFF
+
 
 @dataclass(frozen=True)
 class Weights:
-    """Derived, read-only weights: one impact per posting, an idf and a ceiling per term."""
+    """Derived, read-only weights: a quantised impact per posting, a ceiling and idf per term."""
 
-    impacts: array  # 'f', parallel to postings.docs
-    upper: array  # 'f', per term: the largest impact in its list
-    idf: array  # 'd', per term
+    impacts: array  # 'H', parallel to postings.docs
+    upper: array  # 'H', per term: the largest impact in its list
+    idf: array  # 'f', per term
+    scale: float  # score = sum of impacts * scale
     n_docs: int
     avg_len: float
 
@@ -28,35 +34,33 @@ class Weights:
 def compute_weights(postings, lens: array, alive: bytearray, params: ScoringParams) -> Weights:
     """Impacts for every posting under ``params`` (BM25 or cosine TF-IDF)."""
     n_docs = sum(alive)
-    total = sum(lens[d] for d in range(len(lens)) if alive[d])
+    total = sum(compress(lens, alive))
     avg_len = total / n_docs if n_docs else 0.0
     if params.scoring == "bm25":
-        impacts, idf = _bm25(postings, lens, n_docs, avg_len, params)
+        raw, idf = _bm25(postings, lens, n_docs, avg_len, params)
     else:
-        impacts, idf = _tfidf(postings, len(lens), n_docs)
-    upper = array("f", (_max_span(impacts, *postings.span(t)) for t in range(postings.n_terms)))
-    return Weights(impacts, upper, idf, n_docs, avg_len)
-
-
-def _max_span(values: array, start: int, end: int) -> float:
-    return max(values[start:end]) if end > start else 0.0
+        raw, idf = _tfidf(postings, len(lens), n_docs)
+    top = max(raw, default=0.0) or 1.0
+    impacts = array("H", map(round, map(mul, raw, repeat(LEVELS / top))))
+    upper = array("H", (max(impacts[a:b], default=0) for a, b in map(postings.span, range(postings.n_terms))))
+    return Weights(impacts, upper, idf, top / LEVELS, n_docs, avg_len)
 
 
 def _bm25(postings, lens, n_docs, avg_len, params) -> tuple[array, array]:
     k1, b = params.k1, params.b
     norms = [bm25_length_norm(length, avg_len, k1, b) for length in lens]
-    impacts, idfs = array("f"), array("d")
+    raw, idfs = array("d"), array("f")
     for term in range(postings.n_terms):
         start, end = postings.span(term)
         idf = bm25_idf(end - start, n_docs)
         idfs.append(idf)
         docs, tfs = postings.docs[start:end], postings.tfs[start:end]
-        impacts.extend(map(bm25_impact, tfs, repeat(idf), map(norms.__getitem__, docs), repeat(k1)))
-    return impacts, idfs
+        raw.extend(map(bm25_impact, tfs, repeat(idf), map(norms.__getitem__, docs), repeat(k1)))
+    return raw, idfs
 
 
 def _tfidf(postings, n_slots: int, n_docs: int) -> tuple[array, array]:
-    raw, idfs = [], array("d")
+    raw, idfs = array("d"), array("f")
     squares: list[list[float]] = [[] for _ in range(n_slots)]
     for term in range(postings.n_terms):
         start, end = postings.span(term)
@@ -67,5 +71,4 @@ def _tfidf(postings, n_slots: int, n_docs: int) -> tuple[array, array]:
             raw.append(weight)
             squares[doc].append(weight)
     norms = [l2_norm(ws) for ws in squares]
-    impacts = array("f", (w / norms[d] for w, d in zip(raw, postings.docs)))
-    return impacts, idfs
+    return array("d", (w / norms[d] for w, d in zip(raw, postings.docs))), idfs

@@ -1,0 +1,131 @@
+"""The inverted index: adds and deletes in any order score exactly like a fresh build."""
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tfidf import (Analyzer, IndexFormatError, IndexParams, InvertedIndex, ScoringParams, SettingsError,
+                   dump_index, load_index)
+
+WORDS = [f"w{i}" for i in range(12)]
+PARAMS = [IndexParams(), IndexParams(ScoringParams("tfidf")), IndexParams(max_features=5)]
+
+documents = st.lists(st.sampled_from(WORDS), min_size=0, max_size=12)
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), documents, st.integers(0, 3)),
+        st.tuples(st.just("delete"), st.integers(0, 40), st.just(0)),
+        st.tuples(st.just("search"), documents, st.just(0)),
+    ),
+    max_size=40,
+)
+
+
+def _results(index: InvertedIndex, queries: list[list[str]]) -> list:
+    return [
+        (index.search(q, k, by_group=by_group))
+        for q in queries for k in (1, 3, 50) for by_group in (False, True)
+    ]
+
+
+def _same(a: list, b: list) -> None:
+    assert len(a) == len(b)
+    for hits_a, hits_b in zip(a, b):
+        assert [(h.key, h.group) for h in hits_a] == [(h.key, h.group) for h in hits_b]
+        for ha, hb in zip(hits_a, hits_b):
+            assert math.isclose(ha.score, hb.score, rel_tol=0, abs_tol=1e-9)
+
+
+@pytest.mark.parametrize("params", PARAMS, ids=["bm25", "tfidf", "hashed"])
+@given(ops=operations, queries=st.lists(documents, min_size=1, max_size=4))
+@settings(max_examples=60, deadline=None)
+def test_any_sequence_of_adds_and_deletes_scores_like_a_fresh_build(params, ops, queries):
+    index, docs, next_key = InvertedIndex(params), {}, 1
+    for op, arg, group in ops:
+        if op == "add":
+            index.add(next_key, arg, group=group)
+            docs[next_key] = (arg, group)
+            next_key += 1
+        elif op == "delete":
+            assert index.delete(arg) == (arg in docs)
+            docs.pop(arg, None)
+        else:
+            index.search(arg, 3)  # folds pending changes in at arbitrary points
+    fresh = InvertedIndex(params)
+    for key, (terms, group) in docs.items():
+        fresh.add(key, terms, group=group)
+    assert len(index) == len(fresh) == len(docs)
+    _same(_results(index, queries), _results(fresh, queries))
+    reloaded, _ = load_index(dump_index(index))
+    _same(_results(reloaded, queries), _results(fresh, queries))
+
+
+def test_bm25_ranks_the_rarer_term_higher_and_ties_break_by_key():
+    index = InvertedIndex()
+    index.add(1, ["apple", "pie"])
+    index.add(2, ["apple", "tart"])
+    index.add(3, ["apple", "pie"])
+    index.add(4, ["banana"])
+    hits = index.search(["tart", "apple"], 10)
+    assert [h.key for h in hits] == [2, 1, 3]
+    assert hits[1].score == hits[2].score  # identical documents: the smaller key comes first
+    assert index.search(["nothing"], 5) == []
+
+
+def test_groups_rank_by_their_best_member():
+    index = InvertedIndex()
+    index.add(1, ["x"] + ["filler"] * 30, group=10)
+    index.add(2, ["x", "x", "y"], group=10)
+    index.add(3, ["x", "z"], group=20)
+    hits = index.search(["x", "y"], 5, by_group=True)
+    assert [(h.group, h.key) for h in hits] == [(10, 2), (20, 3)]
+
+
+def test_tfidf_scores_are_cosines():
+    index = InvertedIndex(IndexParams(ScoringParams("tfidf")))
+    index.add(1, ["a", "b"])
+    index.add(2, ["c"])
+    (hit,) = index.search(["a", "b"], 1)
+    assert hit.key == 1 and math.isclose(hit.score, 1.0, rel_tol=1e-3)
+
+
+def test_keys_must_increase_and_params_are_checked():
+    index = InvertedIndex()
+    index.add(5, ["a"])
+    with pytest.raises(SettingsError, match="increase"):
+        index.add(5, ["b"])
+    with pytest.raises(SettingsError):
+        ScoringParams("lsi")
+    with pytest.raises(SettingsError):
+        IndexParams(max_features=0)
+
+
+def test_deleted_documents_never_come_back():
+    index = InvertedIndex()
+    index.add(1, ["secret", "plan"])
+    index.add(2, ["plan"])
+    assert index.delete(1) and not index.delete(1) and 1 not in index
+    assert [h.key for h in index.search(["secret", "plan"], 10)] == [2]
+    assert [h.key for h in load_index(dump_index(index))[0].search(["secret", "plan"], 10)] == [2]
+
+
+def test_codec_keeps_meta_and_refuses_bad_bytes():
+    index = InvertedIndex()
+    index.add(1, Analyzer().terms("The quick brown fox"))
+    data = dump_index(index, {"generation": 3})
+    assert load_index(data)[1] == {"generation": 3}
+    with pytest.raises(IndexFormatError, match="magic"):
+        load_index(b"PK\x03\x04" + data[4:])
+    with pytest.raises(IndexFormatError, match="truncated"):
+        load_index(data[: len(data) - 9])
+
+
+def test_stats_count_postings_and_bytes():
+    index = InvertedIndex()
+    for key in range(1, 101):
+        index.add(key, [f"t{key % 7}", f"u{key % 13}", "common"])
+    stats = index.stats()
+    assert (stats.documents, stats.terms, stats.postings) == (100, 21, 300)
+    assert 0 < stats.bytes_per_posting < 200
