@@ -196,6 +196,15 @@ def bench_one(entry: Entry, coll: Collection, qrels: metrics.Qrels, args) -> dic
     return {**base, "repeats": len(summaries), **combine(summaries)}
 
 
+def warn_if_busy() -> None:
+    """Timings are only comparable on an otherwise idle machine: say so when it is not."""
+    load, cpus = os.getloadavg()[0], os.cpu_count() or 1
+    if load > 0.5 * cpus:
+        print(f"[bench] warning: 1-min load average {load:.2f} on {cpus} CPUs; "
+              "latency and build figures will be inflated (see CPU ms/q)",
+              file=sys.stderr, flush=True)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -219,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     systems = [s for s in args.systems.split(",") if s]
     entries = load_entries(systems, args.variants)
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    warn_if_busy()
     rows = []
     for coll in collections:
         qrels = metrics.read_qrels(coll.qrels)

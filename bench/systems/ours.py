@@ -45,7 +45,7 @@ def run_logged(cmd: list[str], env: dict[str, str], log: Path) -> float:
     if code != 0:
         tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
         sys.stderr.write("\n".join(tail) + "\n")
-        raise SystemExit(f"{cmd[1]} {cmd[2]} exited with {code} (log: {log})")
+        raise SystemExit(f"server.py {cmd[2]} exited with {code} (log: {log})")
     return wall
 
 
