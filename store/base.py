@@ -1,0 +1,57 @@
+"""The store's interface: what the library needs from persistence, whatever backs it.
+
+SQLite in ``DATA_DIR`` implements it today; a PostgreSQL store for many
+instances is a second class with the same methods.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Iterator, Protocol
+
+from .model import ChunkRecord, DocumentRecord, NewChunk, NewDocument
+
+
+class Store(Protocol):
+    read_only: bool
+
+    def generation(self) -> int:
+        """A number that changes with every committed add or delete."""
+
+    def add_document(self, document: NewDocument, chunks: list[NewChunk]) -> tuple[DocumentRecord, list[int]]:
+        """Store a document and its chunks in one transaction; their chunk keys in order."""
+
+    def add_documents(self, batch: list[tuple[NewDocument, list[NewChunk]]]) -> list[tuple[DocumentRecord, list[int]]]:
+        """Several documents in one transaction (bulk ingest): all of them or none."""
+
+    def delete_document(self, uid: str) -> list[int] | None:
+        """Remove a document; the keys of its chunks, or None if there was no such document."""
+
+    def document(self, uid: str) -> DocumentRecord | None: ...
+
+    def document_by_sha(self, sha256: str) -> DocumentRecord | None: ...
+
+    def documents(self, limit: int = 100, offset: int = 0) -> list[DocumentRecord]: ...
+
+    def documents_by_key(self, keys: Iterable[int]) -> dict[int, DocumentRecord]: ...
+
+    def known_hashes(self) -> set[str]:
+        """Content hashes of every stored document (for resuming a bulk ingest)."""
+
+    def chunks(self, keys: Iterable[int]) -> dict[int, ChunkRecord]:
+        """Chunks by key, text included (text stays on disk until asked for)."""
+
+    def iter_chunks(self, after: int = 0) -> Iterator[ChunkRecord]:
+        """Every chunk with a key above ``after``, in key order (to rebuild the index)."""
+
+    def chunk_keys(self) -> list[int]:
+        """Keys of every stored chunk, ascending."""
+
+    def counts(self) -> tuple[int, int]:
+        """(documents, chunks)."""
+
+    def load_snapshot(self) -> bytes | memoryview | None:
+        """The last saved index bytes, if any."""
+
+    def save_snapshot(self, data: bytes) -> None:
+        """Replace the saved index bytes atomically."""
+
+    def close(self) -> None: ...

@@ -1,0 +1,269 @@
+"""The SQLite store: documents and chunks in ``DATA_DIR/store.sqlite3``, the index beside it.
+
+WAL journal, one transaction per document (or per bulk batch), so a SIGKILL
+at any moment leaves either all of a document or none of it.  The index
+snapshot (``index.tfidx``) is a cache written atomically (temporary file,
+fsync, rename) and tagged with the generation it reflects; the library
+reconciles it with the tables on open.  A read-only directory (Vercel) opens
+the database as immutable, which SQLite requires to read a WAL database there.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .errors import ReadOnlyStore, StoreCorrupt, StoreError
+from .model import ChunkRecord, DocumentRecord, NewChunk, NewDocument
+
+SCHEMA_VERSION = 1
+DB_NAME, SNAPSHOT_NAME = "store.sqlite3", "index.tfidx"
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE documents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, uid TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+    media_type TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE, bytes INTEGER NOT NULL, pages INTEGER,
+    chunks INTEGER NOT NULL, added_at TEXT NOT NULL, source_id TEXT, title TEXT);
+CREATE TABLE chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL, page INTEGER, heading TEXT, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    text TEXT NOT NULL);
+CREATE INDEX chunks_by_document ON chunks(document_id);
+INSERT INTO meta VALUES ('schema_version', '1'), ('generation', '0');
+"""
+_DOC_COLUMNS = "id, uid, name, media_type, sha256, bytes, pages, chunks, added_at, source_id, title"
+_CHUNK_COLUMNS = "id, document_id, ordinal, page, heading, text"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _document(row: tuple) -> DocumentRecord:
+    return DocumentRecord(*row)
+
+
+def _chunk(row: tuple) -> ChunkRecord:
+    return ChunkRecord(*row)
+
+
+def is_writable(directory: Path) -> bool:
+    """Whether files can be created in ``directory`` (false on a read-only mount)."""
+    return os.access(directory, os.W_OK)
+
+
+class SQLiteStore:
+    """The default store: one SQLite file and one index snapshot in a data directory."""
+
+    def __init__(self, connection: sqlite3.Connection, snapshot_path: Path | None, *, read_only: bool) -> None:
+        self._db = connection
+        self._snapshot_path = snapshot_path
+        self._snapshot: bytes | None = None  # in-memory stores keep it here
+        self.read_only = read_only
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, data_dir: str | Path, *, read_only: bool | None = None) -> "SQLiteStore":
+        """Open (creating if needed) the store in ``data_dir``; read-only if the directory is."""
+        directory = Path(data_dir)
+        if read_only is None:
+            read_only = directory.is_dir() and not is_writable(directory)
+        if read_only:
+            return cls._open_read_only(directory, immutable=not is_writable(directory))
+        directory.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(directory / DB_NAME, check_same_thread=False, isolation_level=None)
+        store = cls(connection, directory / SNAPSHOT_NAME, read_only=False)
+        store._prepare()
+        return store
+
+    @classmethod
+    def _open_read_only(cls, directory: Path, *, immutable: bool) -> "SQLiteStore":
+        path = directory / DB_NAME
+        if not path.is_file():
+            raise StoreError(f"no store in read-only {directory}: build it first with `python server.py ingest`")
+        uri = f"file:{path.resolve()}?mode=ro" + ("&immutable=1" if immutable else "")
+        connection = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+        store = cls(connection, directory / SNAPSHOT_NAME, read_only=True)
+        store._check_version()
+        return store
+
+    @classmethod
+    def memory(cls) -> "SQLiteStore":
+        """A private in-memory store (tests)."""
+        store = cls(sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None), None,
+                    read_only=False)
+        store._prepare()
+        return store
+
+    def _prepare(self) -> None:
+        db = self._db
+        db.execute("PRAGMA foreign_keys = ON")
+        try:
+            exists = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreCorrupt(f"{DB_NAME} is not a store database ({exc}); move it away and ingest again") from None
+        if not exists:
+            db.execute("PRAGMA auto_vacuum = INCREMENTAL")  # deletes give disk space back
+            db.execute("PRAGMA journal_mode = WAL")
+            db.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        self._check_version()
+
+    def _check_version(self) -> None:
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreCorrupt(f"{DB_NAME} is not a store database ({exc}); move it away and ingest again") from None
+        if row is None or int(row[0]) != SCHEMA_VERSION:
+            raise StoreCorrupt(f"store schema {row and row[0]} is not {SCHEMA_VERSION}; ingest into a new DATA_DIR")
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyStore("this deployment's data directory is read-only: documents cannot be added or "
+                                "deleted here; build the index at deploy time with `python server.py ingest`")
+
+    def generation(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+
+    def add_document(self, document: NewDocument, chunks: list[NewChunk]) -> tuple[DocumentRecord, list[int]]:
+        return self.add_documents([(document, chunks)])[0]
+
+    def add_documents(self, batch: list[tuple[NewDocument, list[NewChunk]]]) -> list[tuple[DocumentRecord, list[int]]]:
+        self._writable()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                added = [self._insert(document, chunks) for document, chunks in batch]
+                self._bump()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return added
+
+    def _insert(self, document: NewDocument, chunks: list[NewChunk]) -> tuple[DocumentRecord, list[int]]:
+        d = document
+        cursor = self._db.execute(
+            "INSERT INTO documents (uid, name, media_type, sha256, bytes, pages, chunks, added_at, source_id, title)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (d.uid, d.name, d.media_type, d.sha256, d.bytes, d.pages, len(chunks), _now(), d.source_id, d.title))
+        key = cursor.lastrowid
+        keys = [self._db.execute(
+            'INSERT INTO chunks (document_id, ordinal, page, heading, start, "end", text) VALUES (?, ?, ?, ?, ?, ?, ?)',
+            (key, i, c.page, c.heading, c.start, c.end, c.text)).lastrowid for i, c in enumerate(chunks)]
+        row = self._db.execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = ?", (key,)).fetchone()
+        return _document(row), keys
+
+    def _bump(self) -> None:
+        self._db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+
+    def delete_document(self, uid: str) -> list[int] | None:
+        self._writable()
+        with self._lock:
+            row = self._db.execute("SELECT id FROM documents WHERE uid = ?", (uid,)).fetchone()
+            if row is None:
+                return None
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                keys = [k for (k,) in self._db.execute("SELECT id FROM chunks WHERE document_id = ? ORDER BY id", row)]
+                self._db.execute("DELETE FROM chunks WHERE document_id = ?", row)
+                self._db.execute("DELETE FROM documents WHERE id = ?", row)
+                self._bump()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.executescript("PRAGMA incremental_vacuum;")  # exec steps it to the end
+        return keys
+
+    def _one(self, sql: str, args: tuple) -> DocumentRecord | None:
+        with self._lock:
+            row = self._db.execute(sql, args).fetchone()
+        return _document(row) if row else None
+
+    def document(self, uid: str) -> DocumentRecord | None:
+        return self._one(f"SELECT {_DOC_COLUMNS} FROM documents WHERE uid = ?", (uid,))
+
+    def document_by_sha(self, sha256: str) -> DocumentRecord | None:
+        return self._one(f"SELECT {_DOC_COLUMNS} FROM documents WHERE sha256 = ?", (sha256,))
+
+    def documents(self, limit: int = 100, offset: int = 0) -> list[DocumentRecord]:
+        with self._lock:
+            rows = self._db.execute(f"SELECT {_DOC_COLUMNS} FROM documents ORDER BY id LIMIT ? OFFSET ?",
+                                    (limit, offset)).fetchall()
+        return [_document(r) for r in rows]
+
+    def _by_keys(self, table: str, columns: str, keys: Iterable[int], make) -> dict:
+        keys = list(keys)
+        found = {}
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                part = keys[start : start + 500]
+                marks = ",".join("?" * len(part))
+                for row in self._db.execute(f"SELECT {columns} FROM {table} WHERE id IN ({marks})", part):
+                    found[row[0]] = make(row)
+        return found
+
+    def documents_by_key(self, keys: Iterable[int]) -> dict[int, DocumentRecord]:
+        return self._by_keys("documents", _DOC_COLUMNS, keys, _document)
+
+    def chunks(self, keys: Iterable[int]) -> dict[int, ChunkRecord]:
+        return self._by_keys("chunks", _CHUNK_COLUMNS, keys, _chunk)
+
+    def known_hashes(self) -> set[str]:
+        with self._lock:
+            return {sha for (sha,) in self._db.execute("SELECT sha256 FROM documents")}
+
+    def iter_chunks(self, after: int = 0) -> Iterator[ChunkRecord]:
+        """Chunks above ``after`` in key order, read in pages so memory stays flat."""
+        while True:
+            with self._lock:
+                rows = self._db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id > ? ORDER BY id LIMIT 1000",
+                                        (after,)).fetchall()
+            if not rows:
+                return
+            yield from map(_chunk, rows)
+            after = rows[-1][0]
+
+    def chunk_keys(self) -> list[int]:
+        with self._lock:
+            return [k for (k,) in self._db.execute("SELECT id FROM chunks ORDER BY id")]
+
+    def counts(self) -> tuple[int, int]:
+        with self._lock:
+            docs = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+            chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return docs, chunks
+
+    def load_snapshot(self) -> bytes | None:
+        if self._snapshot_path is None:
+            return self._snapshot
+        try:
+            return self._snapshot_path.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def save_snapshot(self, data: bytes) -> None:
+        self._writable()
+        if self._snapshot_path is None:
+            self._snapshot = bytes(data)
+            return
+        temporary = self._snapshot_path.with_suffix(f".tmp{os.getpid()}")
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self._snapshot_path)
+
+    def close(self) -> None:
+        """Close, folding the WAL into the database so a read-only copy sees everything."""
+        with self._lock:
+            if not self.read_only:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.close()
