@@ -16,8 +16,12 @@ from typing import NamedTuple
 from .model import Chunk, Section
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+# A sentence ends at . ! ? or … (plus closing quotes/brackets) before a space and a character
+# that is not a lower-case ASCII letter (so "e.g. the" stays whole), at CJK 。！？, or at a blank line.
 _SENTENCE_END = re.compile(
-    r"(?:([.!?\u2026]+[\"'\u2019\u201d\u00bb)\]]*)\s+|([\u3002\uff01\uff1f])\s*|\n[ \t]*\n\s*)(?=\S)"
+    r"([.!?\u2026]+[\"'\u2019\u201d\u00bb)\]]*)\s+(?=[^\sa-z])"
+    r"|([\u3002\uff01\uff1f])\s*(?=\S)"
+    r"|\n[ \t]*\n\s*(?=\S)"
 )
 _WORD = re.compile(r"\S+")
 

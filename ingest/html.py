@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from .encoding import read_head, text_encoding
-from .errors import UnsupportedType
+from .errors import NoText, UnsupportedType
 from .model import Section
 from .sections import SectionBuilder
 
@@ -14,9 +14,11 @@ READ_SIZE = 65536
 _HIDDEN = frozenset({"script", "style", "noscript", "template", "svg"})
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _BLOCKS = frozenset(
-    "address article aside blockquote dd details dialog div dl dt fieldset figcaption figure "
-    "footer form header hr li main nav ol p pre section summary table tbody thead tfoot tr ul "
-    "caption".split()
+    {
+        "address", "article", "aside", "blockquote", "caption", "dd", "details", "dialog", "div", "dl", "dt",
+        "fieldset", "figcaption", "figure", "footer", "form", "header", "hr", "li", "main", "nav", "ol", "p",
+        "pre", "section", "summary", "table", "tbody", "tfoot", "thead", "tr", "ul",
+    }
 )
 _LINE_BREAKS = frozenset({"br", "td", "th"})
 
@@ -25,10 +27,23 @@ def extract_html(path: str | Path) -> Iterator[Section]:
     """Sections headed by the nearest h1-h6 above them (the <title> before the first heading).
 
     Scripts, styles, noscript, template and svg content are dropped; entities are decoded.
+    Raises NoText if nothing visible is left.
     """
     encoding = text_encoding(read_head(path))
     if encoding is None:
         raise UnsupportedType(f"{Path(path).name}: not a text file; upload text, Markdown or HTML")
+    found = False
+    for section in _parse(path, encoding):
+        found = True
+        yield section
+    if not found:
+        raise NoText(
+            f"{Path(path).name}: no visible text in this HTML (scripts and styles are skipped); "
+            "if the page builds its content with JavaScript, save the rendered page and upload that"
+        )
+
+
+def _parse(path: str | Path, encoding: str) -> Iterator[Section]:
     parser = _TextParser()
     with open(path, encoding=encoding, errors="replace") as handle:
         while block := handle.read(READ_SIZE):

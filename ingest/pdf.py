@@ -1,20 +1,24 @@
 """PDF pages as Sections, extracted by pypdf in a child process (ingest.pdf_worker).
 
-The child is killed when the time spent waiting for it passes ``time_limit``; its memory is
-capped at ``memory_limit_mb`` and returned to the system when it exits; if it crashes, only that
-document fails. Pages stream through one at a time, so the parent never holds a whole document.
+The child is stopped once the parent has waited ``time_limit`` seconds for it in total, or once
+it has used ``time_limit`` seconds of CPU (so a parser stuck in a loop dies even if the parent
+is gone). Its memory is capped at ``memory_limit_mb`` and returned to the system when it exits;
+if it crashes, only that document fails. Pages stream through one at a time, so the parent
+never holds a whole document.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
 import selectors
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .detect import is_pdf, not_a_pdf
 from .encoding import read_head
@@ -41,14 +45,18 @@ def extract_pdf(
     """
     label = Path(path).name
     _check_header(path, label)
-    command = [*(worker or default_worker(memory_limit_mb)), str(Path(path).resolve())]
+    command = [*(worker or default_worker(memory_limit_mb, time_limit)), str(Path(path).resolve())]
     with _Child(command, label, time_limit) as child:
         yield from _sections(child.messages(), label)
 
 
-def default_worker(memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB) -> list[str]:
-    """The command that runs ingest.pdf_worker with this interpreter."""
-    return [sys.executable, "-m", "ingest.pdf_worker", "--max-memory", str(memory_limit_mb)]
+def default_worker(
+    memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB, time_limit: float = DEFAULT_TIME_LIMIT
+) -> list[str]:
+    """The command that runs ingest.pdf_worker with this interpreter and these limits."""
+    cpu_seconds = str(max(1, math.ceil(time_limit)))
+    limits = ["--max-memory", str(memory_limit_mb), "--max-cpu", cpu_seconds]
+    return [sys.executable, "-m", "ingest.pdf_worker", *limits]
 
 
 def _check_header(path: str | Path, label: str) -> None:
@@ -93,37 +101,38 @@ def _failure(message: dict[str, Any], label: str) -> IngestError:
     if kind == "too-large":
         return TooLarge(f"{label}: parsing needs more memory than the per-document limit ({reason}); split the PDF")
     if kind == "dependency":
-        return IngestError(f"{label}: the server's PDF support is incomplete ({reason}); install pypdf[crypto]", status=500)
+        message = f"{label}: the server's PDF support is incomplete ({reason}); install pypdf[crypto]"
+        return IngestError(message, status=500)
     return CorruptFile(f"{label}: damaged PDF ({reason}); re-export or repair it and upload again")
 
 
 class _Child:
-    """A worker process whose stdout is read as JSON lines under a time budget."""
+    """A running worker whose stdout is read as JSON lines under a time budget."""
 
     def __init__(self, command: list[str], label: str, time_limit: float) -> None:
-        self.command, self.label, self.budget = command, label, time_limit
-        self.process: subprocess.Popen[bytes] | None = None
+        self.label, self.limit, self.budget = label, time_limit, time_limit
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_child_env()
+        )
+        self.stdout: IO[bytes] = self.process.stdout  # type: ignore[assignment]
 
     def __enter__(self) -> _Child:
-        self.process = subprocess.Popen(
-            self.command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, env=_child_env(),
-        )
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        assert self.process is not None
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        self.process.stdout.close()  # type: ignore[union-attr]
+        self.stdout.close()
 
     def messages(self) -> Iterator[dict[str, Any]]:
         for line in self._lines():
             try:
                 yield json.loads(line)
             except ValueError:
-                raise CorruptFile(f"{self.label}: the PDF parser sent garbage ({line[:80]!r}); the file is probably damaged") from None
+                raise CorruptFile(
+                    f"{self.label}: the PDF parser sent garbage ({line[:80]!r}); the file is probably damaged"
+                ) from None
 
     def _lines(self) -> Iterator[bytes]:
         buffer = b""
@@ -131,24 +140,32 @@ class _Child:
             buffer += block
             *lines, buffer = buffer.split(b"\n")
             yield from (line for line in lines if line.strip())
+        if self._out_of_cpu():
+            raise self._timed_out()
         if buffer.strip():
             yield buffer
 
     def _read(self) -> bytes:
         """The next bytes from the child, or b"" at its end; charges the wait to the budget."""
-        assert self.process is not None and self.process.stdout is not None
         with selectors.DefaultSelector() as selector:
-            selector.register(self.process.stdout, selectors.EVENT_READ)
+            selector.register(self.stdout, selectors.EVENT_READ)
             started = time.monotonic()
             ready = selector.select(max(self.budget, 0.0))
             self.budget -= time.monotonic() - started
         if not ready:
             raise self._timed_out()
-        return os.read(self.process.stdout.fileno(), _READ_SIZE)
+        return os.read(self.stdout.fileno(), _READ_SIZE)
+
+    def _out_of_cpu(self) -> bool:
+        """Whether the child was ended by its CPU-time limit (SIGXCPU)."""
+        try:
+            return self.process.wait(timeout=max(self.budget, 0.1)) == -signal.SIGXCPU
+        except subprocess.TimeoutExpired:
+            return False
 
     def _timed_out(self) -> TimedOut:
         return TimedOut(
-            f"{self.label}: PDF extraction took longer than the per-document limit; "
+            f"{self.label}: PDF extraction took longer than the per-document limit of {self.limit:g} s; "
             "the file may be malformed or very large — split or re-export it and upload again"
         )
 

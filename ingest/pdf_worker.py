@@ -1,4 +1,6 @@
-"""Child process that runs pypdf on one PDF: ``python -m ingest.pdf_worker PATH [--max-memory MB]``.
+"""Child process that runs pypdf on one PDF.
+
+``python -m ingest.pdf_worker PATH [--max-memory MB] [--max-cpu SECONDS]``
 
 Writes one JSON object per line on stdout: ``{"page": n, "text": ...}`` for each page with text,
 then either ``{"end": pages, "failed": pages_that_raised}`` or ``{"error": kind, "reason": ...}``
@@ -27,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     warnings.simplefilter("ignore")
     try:
-        _limit_memory(args.max_memory)
+        _limit(args.max_memory, args.max_cpu)
         for message in pages(args.path):
             _send(out, message)
     except BaseException as exc:  # noqa: BLE001 - every failure becomes a final message
@@ -87,6 +89,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m ingest.pdf_worker")
     parser.add_argument("path")
     parser.add_argument("--max-memory", type=int, default=0, help="address-space limit in MB (0: none)")
+    parser.add_argument("--max-cpu", type=int, default=0, help="CPU seconds before SIGXCPU ends it (0: none)")
     return parser.parse_args(argv)
 
 
@@ -98,12 +101,16 @@ def _protocol_stream() -> IO[str]:
     return out
 
 
-def _limit_memory(megabytes: int) -> None:
-    if megabytes > 0:
-        import resource
+def _limit(megabytes: int, seconds: int) -> None:
+    """Cap memory (MemoryError past it) and CPU time (SIGXCPU ends the process, even when the
+    parent has gone away and nobody is waiting for the answer)."""
+    import resource
 
+    if megabytes > 0:
         limit = megabytes * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if seconds > 0:
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
 
 
 def _send(out: IO[str], message: Message) -> None:

@@ -96,6 +96,12 @@ def test_deterministic() -> None:
     assert list(chunk_sections(sections, 250, 60)) == list(chunk_sections(sections, 250, 60))
 
 
+def test_abbreviations_before_lower_case_do_not_end_a_sentence() -> None:
+    text = "We use e.g. the usual tools. " * 12
+    chunks = list(chunk_sections([Section(text, None, None)], size=100, overlap=0))
+    assert all(c.text.endswith("tools.") for c in chunks)
+
+
 def test_cjk_sentence_ends() -> None:
     section = Section("天気が良い。" * 40, None, None)
     chunks = list(chunk_sections([section], size=50, overlap=0))

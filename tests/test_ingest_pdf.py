@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -171,6 +172,21 @@ def test_time_limit_kills_a_hung_worker(tmp_path: Path, pdf_dir: Path) -> None:
 def test_time_limit_stops_the_real_parser(pdf_dir: Path) -> None:
     with pytest.raises(TimedOut):
         list(extract_pdf(pdf_dir / "GeoTopo-komprimiert.pdf", time_limit=0.3))
+
+
+def test_cpu_limit_stops_the_parser_while_the_caller_is_busy(pdf_dir: Path) -> None:
+    """Waiting time stays tiny when the caller is slow, but the parser's CPU time does not."""
+    with pytest.raises(TimedOut):
+        for _ in extract_pdf(pdf_dir / "GeoTopo-komprimiert.pdf", time_limit=1.0):
+            time.sleep(0.1)
+
+
+def test_worker_dies_of_its_cpu_limit_on_its_own(pdf_dir: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "ingest.pdf_worker", "--max-cpu", "1", str(pdf_dir / "GeoTopo-komprimiert.pdf")],
+        capture_output=True, cwd=Path(__file__).parents[1], timeout=LIMIT,
+    )
+    assert run.returncode == -signal.SIGXCPU
 
 
 def test_pages_stream_before_a_worker_hangs(pdf_dir: Path) -> None:

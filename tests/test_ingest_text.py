@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest import HTML, MARKDOWN, NDJSON, PLAIN, UnsupportedType, extract_sections
+from ingest import HTML, MARKDOWN, NDJSON, PLAIN, NoText, UnsupportedType, extract_sections
 from ingest.sections import SECTION_TARGET
 from ingest.tidy import tidy
 
@@ -102,6 +102,12 @@ def test_html_drops_scripts_and_keeps_structure(tmp_path: Path) -> None:
 def test_html_unclosed_tags_do_not_lose_text(tmp_path: Path) -> None:
     found = sections(write(tmp_path, "broken.html", "<p>one<p>two<h2>dangling heading"), HTML)
     assert " ".join(s.text for s in found).split() == ["one", "two", "dangling", "heading"]
+
+
+def test_html_without_visible_text(tmp_path: Path) -> None:
+    path = write(tmp_path, "app.html", "<html><head><script>render()</script></head><body></body></html>")
+    with pytest.raises(NoText, match="JavaScript"):
+        sections(path, HTML)
 
 
 def test_extract_sections_refuses_json_lines_and_unknown_types(tmp_path: Path) -> None:
