@@ -1,0 +1,1 @@
+"""Held-out short-answer questions over the shared PDFs, and their builder."""
