@@ -34,22 +34,26 @@ __all__ = [
 ]
 
 
-def extract_sections(path: str | Path, media_type: str, *, time_limit: float = 60.0) -> Iterator[Section]:
+def extract_sections(
+    path: str | Path, media_type: str, *, time_limit: float = 60.0, name: str | None = None
+) -> Iterator[Section]:
     """The sections of a document of ``media_type`` (as returned by ``sniff``).
 
-    ``time_limit`` (seconds) bounds PDF parsing. Raises an IngestError subclass.
+    ``time_limit`` (seconds) bounds PDF parsing; ``name`` is the uploader's file name for error
+    messages (default: the path's). Raises an IngestError subclass, some only while iterating.
     """
+    label = name or Path(path).name
     if media_type == PDF:
-        return extract_pdf(path, time_limit=time_limit)
+        return extract_pdf(path, time_limit=time_limit, name=label)
     if media_type == NDJSON:
         raise UnsupportedType(
-            f"{Path(path).name}: JSON lines hold many records, not one document's sections; "
+            f"{label}: JSON lines hold many records, not one document's sections; "
             "read them with ingest.iter_records(path)"
         )
     readers = {PLAIN: extract_text, MARKDOWN: extract_markdown, HTML: extract_html}
     if media_type not in readers:
         raise UnsupportedType(
-            f"{Path(path).name}: media type {media_type!r} is not supported; "
+            f"{label}: media type {media_type!r} is not supported; "
             f"use one of {sorted([PDF, *readers])} (see ingest.sniff)"
         )
-    return readers[media_type](path)
+    return readers[media_type](path, name=label)

@@ -23,22 +23,23 @@ _BLOCKS = frozenset(
 _LINE_BREAKS = frozenset({"br", "td", "th"})
 
 
-def extract_html(path: str | Path) -> Iterator[Section]:
+def extract_html(path: str | Path, *, name: str | None = None) -> Iterator[Section]:
     """Sections headed by the nearest h1-h6 above them (the <title> before the first heading).
 
     Scripts, styles, noscript, template and svg content are dropped; entities are decoded.
     Raises NoText if nothing visible is left.
     """
+    label = name or Path(path).name
     encoding = text_encoding(read_head(path))
     if encoding is None:
-        raise UnsupportedType(f"{Path(path).name}: not a text file; upload text, Markdown or HTML")
+        raise UnsupportedType(f"{label}: not a text file; upload text, Markdown or HTML")
     found = False
     for section in _parse(path, encoding):
         found = True
         yield section
     if not found:
         raise NoText(
-            f"{Path(path).name}: no visible text in this HTML (scripts and styles are skipped); "
+            f"{label}: no visible text in this HTML (scripts and styles are skipped); "
             "if the page builds its content with JavaScript, save the rendered page and upload that"
         )
 

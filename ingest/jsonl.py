@@ -16,12 +16,12 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _FORMAT = 'each line must be a JSON object like {"_id": "d1", "title": "...", "text": "..."}'
 
 
-def iter_records(path: str | Path) -> Iterator[Record]:
+def iter_records(path: str | Path, *, name: str | None = None) -> Iterator[Record]:
     """One Record per non-blank line; the id comes from ``_id`` or ``id``, ``title`` is optional.
 
-    Raises CorruptFile naming the line number of the first bad line.
+    Raises CorruptFile naming the file (``name``, default the path's) and the first bad line.
     """
-    label = Path(path).name
+    label = name or Path(path).name
     number = 0
     with _open(path) as handle:
         try:

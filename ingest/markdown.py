@@ -14,14 +14,14 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _IMAGE_OR_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
 
 
-def extract_markdown(path: str | Path) -> Iterator[Section]:
+def extract_markdown(path: str | Path, *, name: str | None = None) -> Iterator[Section]:
     """Sections whose ``heading`` is the nearest heading above them (None before the first).
 
     Lines inside fenced code blocks are kept as text and never read as headings; links and
     images keep only their text.
     """
     reader = _MarkdownReader()
-    for line in read_lines(path):
+    for line in read_lines(path, name):
         yield from reader.feed(line)
     yield from reader.finish()
 

@@ -34,16 +34,18 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 def extract_pdf(
     path: str | Path,
     *,
+    name: str | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
     memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB,
     worker: Sequence[str] | None = None,
 ) -> Iterator[Section]:
     """One Section per page with text (``page`` 1-based, ``heading`` None), in page order.
 
-    ``worker`` replaces the child's command (the path is appended); it exists for tests.
+    ``name`` (default: the path's) labels error messages. ``worker`` replaces the child's
+    command (the path is appended); it exists for tests.
     Raises EmptyFile, CorruptFile, EncryptedFile, NoText, TooLarge or TimedOut.
     """
-    label = Path(path).name
+    label = name or Path(path).name
     _check_header(path, label)
     command = [*(worker or default_worker(memory_limit_mb, time_limit)), str(Path(path).resolve())]
     with _Child(command, label, time_limit) as child:

@@ -18,12 +18,12 @@ SECTION_TARGET = 8192
 LINE_LIMIT = SECTION_TARGET
 
 
-def read_lines(path: str | Path, label: str | None = None) -> Iterator[str]:
+def read_lines(path: str | Path, name: str | None = None) -> Iterator[str]:
     """Decoded lines without their line ends; a line longer than LINE_LIMIT comes in pieces
     split at a space where there is one."""
     encoding = text_encoding(read_head(path))
     if encoding is None:
-        raise UnsupportedType(f"{label or Path(path).name}: not a text file; upload text, Markdown or HTML")
+        raise UnsupportedType(f"{name or Path(path).name}: not a text file; upload text, Markdown or HTML")
     with open(path, encoding=encoding, errors="replace", newline=None) as handle:
         yield from _bounded_lines(handle)
 

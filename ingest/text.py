@@ -8,13 +8,13 @@ from .model import Section
 from .sections import SectionBuilder, read_lines
 
 
-def extract_text(path: str | Path) -> Iterator[Section]:
+def extract_text(path: str | Path, *, name: str | None = None) -> Iterator[Section]:
     """Sections (page and heading None) of about SECTION_TARGET characters, cut at blank lines.
 
     UTF-8 (with or without BOM) and UTF-16/32 with BOM are read as such; other text falls back
-    to cp1252, then latin-1.
+    to cp1252, then latin-1. ``name`` (default: the path's) labels error messages.
     """
     builder = SectionBuilder()
-    for line in read_lines(path):
+    for line in read_lines(path, name):
         yield from builder.add_line(line)
     yield from builder.flush()

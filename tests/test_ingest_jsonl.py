@@ -59,6 +59,11 @@ def test_bad_line_is_named(tmp_path: Path, third_line: str, phrase: str) -> None
     assert caught.value.status == 422
 
 
+def test_name_labels_errors(tmp_path: Path) -> None:
+    with pytest.raises(CorruptFile, match="^corpus.jsonl line 1: not valid JSON"):
+        list(iter_records(write(tmp_path, "upload-tmp", "{oops\n"), name="corpus.jsonl"))
+
+
 def test_invalid_utf8_names_the_line(tmp_path: Path) -> None:
     path = write(tmp_path, "c.jsonl", b'{"_id": "1", "text": "a"}\n{"_id": "2", "text": "\xff"}\n')
     with pytest.raises(CorruptFile, match="line 2: not UTF-8"):

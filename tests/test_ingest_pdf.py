@@ -177,6 +177,11 @@ def test_extract_sections_dispatches_pdf(pdf_dir: Path) -> None:
     assert "The Crazy Ones" in next(iter(extract_sections(path, PDF, time_limit=LIMIT))).text
 
 
+def test_errors_name_the_uploaded_file(pdf_dir: Path) -> None:
+    with pytest.raises(NoText, match="^Scan of my passport.pdf: no extractable text"):
+        list(extract_sections(pdf_dir / "scan-175.pdf", PDF, name="Scan of my passport.pdf"))
+
+
 def test_importing_ingest_does_not_import_pypdf() -> None:
     code = "import sys, ingest; assert 'pypdf' not in sys.modules, 'pypdf imported eagerly'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])

@@ -110,6 +110,14 @@ def test_html_without_visible_text(tmp_path: Path) -> None:
         sections(path, HTML)
 
 
+def test_errors_name_the_uploaded_file_not_the_temporary_path(tmp_path: Path) -> None:
+    path = write(tmp_path, "tmp8f3k2", "<script>only()</script>")
+    with pytest.raises(NoText, match="^report.html: "):
+        list(extract_sections(path, HTML, name="report.html"))
+    with pytest.raises(UnsupportedType, match="^notes.jsonl: "):
+        extract_sections(path, NDJSON, name="notes.jsonl")
+
+
 def test_extract_sections_refuses_json_lines_and_unknown_types(tmp_path: Path) -> None:
     path = write(tmp_path, "data.jsonl", '{"_id": "1", "text": "a"}\n')
     with pytest.raises(UnsupportedType, match="iter_records"):
