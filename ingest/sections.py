@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from .encoding import read_head, text_encoding
 from .errors import UnsupportedType
@@ -28,7 +29,7 @@ def read_lines(path: str | Path, name: str | None = None) -> Iterator[str]:
         yield from _bounded_lines(handle)
 
 
-def _bounded_lines(handle) -> Iterator[str]:  # noqa: ANN001 - any text stream
+def _bounded_lines(handle: IO[str]) -> Iterator[str]:
     carry = ""
     while piece := handle.readline(LINE_LIMIT):
         line = carry + piece

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from types import MappingProxyType
 
-_LIGATURES = str.maketrans(
-    {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"}
+_LIGATURES = MappingProxyType(
+    str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl"})
+    | str.maketrans({"\ufb05": "st", "\ufb06": "st"})
 )
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
