@@ -16,10 +16,10 @@ class Store(Protocol):
     def generation(self) -> int:
         """A number that changes with every committed add or delete."""
 
-    def add_document(self, document: NewDocument, chunks: list[NewChunk]) -> tuple[DocumentRecord, list[int]]:
-        """Store a document and its chunks in one transaction; their chunk keys in order."""
+    def add_document(self, document: NewDocument, chunks: Iterable[NewChunk]) -> tuple[DocumentRecord, list[int]]:
+        """Store a document and its chunks (consumed as they come) in one transaction; the chunk keys."""
 
-    def add_documents(self, batch: list[tuple[NewDocument, list[NewChunk]]]) -> list[tuple[DocumentRecord, list[int]]]:
+    def add_documents(self, batch: Iterable[tuple[NewDocument, Iterable[NewChunk]]]) -> list[tuple[DocumentRecord, list[int]]]:
         """Several documents in one transaction (bulk ingest): all of them or none."""
 
     def delete_document(self, uid: str) -> list[int] | None:
@@ -38,6 +38,9 @@ class Store(Protocol):
 
     def chunks(self, keys: Iterable[int]) -> dict[int, ChunkRecord]:
         """Chunks by key, text included (text stays on disk until asked for)."""
+
+    def document_chunks(self, document_key: int) -> Iterator[ChunkRecord]:
+        """One document's chunks in order."""
 
     def iter_chunks(self, after: int = 0) -> Iterator[ChunkRecord]:
         """Every chunk with a key above ``after``, in key order (to rebuild the index)."""

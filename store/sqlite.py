@@ -131,10 +131,10 @@ class SQLiteStore:
         with self._lock:
             return int(self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
 
-    def add_document(self, document: NewDocument, chunks: list[NewChunk]) -> tuple[DocumentRecord, list[int]]:
+    def add_document(self, document: NewDocument, chunks: Iterable[NewChunk]) -> tuple[DocumentRecord, list[int]]:
         return self.add_documents([(document, chunks)])[0]
 
-    def add_documents(self, batch: list[tuple[NewDocument, list[NewChunk]]]) -> list[tuple[DocumentRecord, list[int]]]:
+    def add_documents(self, batch: Iterable[tuple[NewDocument, Iterable[NewChunk]]]) -> list[tuple[DocumentRecord, list[int]]]:
         self._writable()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -147,16 +147,21 @@ class SQLiteStore:
                 raise
         return added
 
-    def _insert(self, document: NewDocument, chunks: list[NewChunk]) -> tuple[DocumentRecord, list[int]]:
+    def _insert(self, document: NewDocument, chunks: Iterable[NewChunk]) -> tuple[DocumentRecord, list[int]]:
+        """Insert a document, consuming ``chunks`` (an iterator is read one chunk at a time)."""
         d = document
-        cursor = self._db.execute(
+        key = self._db.execute(
             "INSERT INTO documents (uid, name, media_type, sha256, bytes, pages, chunks, added_at, source_id, title)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (d.uid, d.name, d.media_type, d.sha256, d.bytes, d.pages, len(chunks), _now(), d.source_id, d.title))
-        key = cursor.lastrowid
-        keys = [self._db.execute(
-            'INSERT INTO chunks (document_id, ordinal, page, heading, start, "end", text) VALUES (?, ?, ?, ?, ?, ?, ?)',
-            (key, i, c.page, c.heading, c.start, c.end, c.text)).lastrowid for i, c in enumerate(chunks)]
+            " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+            (d.uid, d.name, d.media_type, d.sha256, d.bytes, d.pages, _now(), d.source_id, d.title)).lastrowid
+        keys, pages = [], d.pages
+        for ordinal, c in enumerate(chunks):
+            keys.append(self._db.execute(
+                'INSERT INTO chunks (document_id, ordinal, page, heading, start, "end", text) VALUES (?, ?, ?, ?, ?, ?, ?)',
+                (key, ordinal, c.page, c.heading, c.start, c.end, c.text)).lastrowid)
+            if c.page is not None and (pages is None or c.page > pages):
+                pages = c.page
+        self._db.execute("UPDATE documents SET chunks = ?, pages = ? WHERE id = ?", (len(keys), pages, key))
         row = self._db.execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = ?", (key,)).fetchone()
         return _document(row), keys
 
@@ -219,6 +224,18 @@ class SQLiteStore:
     def known_hashes(self) -> set[str]:
         with self._lock:
             return {sha for (sha,) in self._db.execute("SELECT sha256 FROM documents")}
+
+    def document_chunks(self, document_key: int) -> Iterator[ChunkRecord]:
+        """One document's chunks in order, read a page of rows at a time."""
+        after = 0
+        while True:
+            with self._lock:
+                rows = self._db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE document_id = ? AND id > ?"
+                                        " ORDER BY id LIMIT 200", (document_key, after)).fetchall()
+            if not rows:
+                return
+            yield from map(_chunk, rows)
+            after = rows[-1][0]
 
     def iter_chunks(self, after: int = 0) -> Iterator[ChunkRecord]:
         """Chunks above ``after`` in key order, read in pages so memory stays flat."""

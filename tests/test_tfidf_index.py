@@ -129,3 +129,25 @@ def test_stats_count_postings_and_bytes():
     stats = index.stats()
     assert (stats.documents, stats.terms, stats.postings) == (100, 21, 300)
     assert 0 < stats.bytes_per_posting < 200
+
+
+def test_stored_impacts_follow_the_named_bm25_formula():
+    from tfidf.scoring import bm25_idf, bm25_impact, bm25_length_norm
+    from tfidf.weights import LEVELS
+
+    params = ScoringParams("bm25", k1=1.5, b=0.9)
+    index = InvertedIndex(IndexParams(params))
+    docs = {1: ["a", "a", "b"], 2: ["a"] + ["c"] * 7, 3: ["b", "d"]}
+    for key, terms in docs.items():
+        index.add(key, terms)
+    weights = index.refresh()
+    avg = sum(map(len, docs.values())) / 3
+    expected = {(key, t): bm25_impact(terms.count(t), bm25_idf(sum(t in d for d in docs.values()), 3),
+                                      bm25_length_norm(len(terms), avg, 1.5, 0.9), 1.5)
+                for key, terms in docs.items() for t in set(terms)}
+    top = max(expected.values())
+    for (key, term), value in expected.items():
+        tid = index.vocabulary.get(term)
+        start, end = index.postings.span(tid)
+        number = list(index.postings.docs[start:end]).index(key - 1) + start
+        assert weights.impacts[number] == round(value * LEVELS / top)

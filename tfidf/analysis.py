@@ -57,6 +57,11 @@ def _cjk_split(word: str) -> list[str]:
 
 
 def _stemmer_for(language: str) -> Callable[[str], str]:
+    """English uses our fast Porter2 (same output as Snowball's); other languages, snowballstemmer."""
+    if language.lower() in ("english", "en"):
+        from .porter2 import stem
+
+        return stem
     import snowballstemmer
 
     try:
@@ -94,8 +99,10 @@ class Analyzer:
         self._tokens = BoundedCache(self._token_terms, cache_size)
 
     def _token_terms(self, token: str) -> tuple[str, ...]:
-        words = [w for word in token_words(token) for w in _cjk_split(word)]
         stems, stop = self._stems, self.stopwords
+        if token.isalpha() and token.isascii():  # the common case: a plain word
+            return () if token in stop else (stems[token],)
+        words = [w for word in token_words(token) for w in _cjk_split(word)]
         return tuple(stems[w] for w in words if w not in stop)
 
     @staticmethod

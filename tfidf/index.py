@@ -12,7 +12,7 @@ from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from itertools import compress
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from .errors import SettingsError
 from .postings import Postings
@@ -67,8 +67,8 @@ class InvertedIndex:
     def __contains__(self, key: int) -> bool:
         return self._number(key) is not None
 
-    def add(self, key: int, terms: Iterable[str], group: int | None = None) -> None:
-        """Index a document given its terms (already analysed)."""
+    def add(self, key: int, terms: Iterable[str] | Mapping[str, int], group: int | None = None) -> None:
+        """Index a document given its terms (already analysed), or their counts."""
         if self.keys and key <= self.keys[-1]:
             raise SettingsError(f"document keys must increase: {key} after {self.keys[-1]}")
         number = len(self.keys)
@@ -80,11 +80,11 @@ class InvertedIndex:
         self.alive.append(1)
         self._weights = None
 
-    def _term_counts(self, terms: Iterable[str]) -> tuple[list[int], list[int]]:
+    def _term_counts(self, terms: Iterable[str] | Mapping[str, int]) -> tuple[list[int], list[int]]:
         """Distinct term ids and their counts (terms sharing a hashed bucket are added up)."""
-        counts = Counter(terms)
+        counts = terms if isinstance(terms, Mapping) else Counter(terms)
         if not self.vocabulary.capped:
-            return [self.vocabulary.add(term) for term in counts], list(counts.values())
+            return self.vocabulary.add_all(counts), list(counts.values())
         by_id: Counter = Counter()
         for term, count in counts.items():
             by_id[self.vocabulary.add(term)] += count
@@ -129,7 +129,8 @@ class InvertedIndex:
     def search(self, terms: list[str], k: int = 10, *, by_group: bool = False) -> list[Hit]:
         """The ``k`` best documents (or groups, by their best document) for a query's terms."""
         weights = self.refresh()
-        ids = [tid for tid in map(self.vocabulary.get, terms) if tid is not None]
+        span = self.postings.span
+        ids = [tid for tid in map(self.vocabulary.get, terms) if tid is not None and span(tid)[0] != span(tid)[1]]
         return search_index(self, weights, ids, k, by_group=by_group)
 
     def stats(self) -> IndexStats:

@@ -21,6 +21,18 @@ def _encode(term: str) -> bytes:
     return term.encode("utf-8", "surrogatepass")
 
 
+class _Recent(dict):
+    """term -> id for terms seen since the last compaction; a miss looks the table up (or inserts)."""
+
+    def __init__(self, insert) -> None:
+        super().__init__()
+        self._insert = insert
+
+    def __missing__(self, term: str) -> int:
+        tid = self[term] = self._insert(term)
+        return tid
+
+
 class Vocabulary:
     """Exact term -> id mapping; ids are dense, assigned in order of first sight."""
 
@@ -30,7 +42,7 @@ class Vocabulary:
         self.blob = bytearray(blob)
         self.offsets = offsets if offsets is not None else array("I", [0])
         self.table = table if table is not None else array("I", [_EMPTY]) * 1024
-        self._recent: dict[str, int] = {}  # terms added since compact(): a fast path for bulk adds
+        self._recent = _Recent(self._insert)  # terms added since compact(): a C-level fast path for bulk adds
         if table is None and len(self):
             self._rehash(len(self.table))
 
@@ -63,16 +75,18 @@ class Vocabulary:
 
     def add(self, term: str) -> int:
         """The id of ``term``, assigning the next one if it is new."""
-        tid = self._recent.get(term)
-        if tid is None:
-            tid = self._recent[term] = self._insert(term)
-        return tid
+        return self._recent[term]
+
+    def add_all(self, terms) -> list[int]:
+        """Ids of many terms at once (C-level on the fast path)."""
+        return list(map(self._recent.__getitem__, terms))
 
     def compact(self) -> None:
         """Drop the bulk-add fast path; the table alone answers from now on."""
-        self._recent = {}
+        self._recent = _Recent(self._insert)
 
     def _insert(self, term: str) -> int:
+        """The id of ``term`` from the table, appending it if new."""
         key = _encode(term)
         slot = self._slot(key)
         tid = self.table[slot]
@@ -111,6 +125,9 @@ class HashedVocabulary:
         return crc32(_encode(term)) % self.size
 
     add = get
+
+    def add_all(self, terms) -> list[int]:
+        return list(map(self.get, terms))
 
     def compact(self) -> None:
         pass

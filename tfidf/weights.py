@@ -11,10 +11,9 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass
 from itertools import compress, repeat
-from operator import mul
+from operator import add, mul, truediv
 
-from .scoring import (ScoringParams, bm25_idf, bm25_impact, bm25_length_norm, l2_norm,
-                      smooth_idf, tfidf_weight)
+from .scoring import ScoringParams, bm25_idf, bm25_length_norm, l2_norm, smooth_idf, tfidf_weight
 
 LEVELS = 0xFFFF
 
@@ -47,6 +46,7 @@ def compute_weights(postings, lens: array, alive: bytearray, params: ScoringPara
 
 
 def _bm25(postings, lens, n_docs, avg_len, params) -> tuple[array, array]:
+    """bm25_impact for every posting, computed as idf * (k1 + 1) * (tf / (tf + K)) with C-level maps."""
     k1, b = params.k1, params.b
     norms = [bm25_length_norm(length, avg_len, k1, b) for length in lens]
     raw, idfs = array("d"), array("f")
@@ -54,8 +54,9 @@ def _bm25(postings, lens, n_docs, avg_len, params) -> tuple[array, array]:
         start, end = postings.span(term)
         idf = bm25_idf(end - start, n_docs)
         idfs.append(idf)
-        docs, tfs = postings.docs[start:end], postings.tfs[start:end]
-        raw.extend(map(bm25_impact, tfs, repeat(idf), map(norms.__getitem__, docs), repeat(k1)))
+        tfs = postings.tfs[start:end]
+        saturation = map(truediv, tfs, map(add, tfs, map(norms.__getitem__, postings.docs[start:end])))
+        raw.extend(map(mul, saturation, repeat(idf * (k1 + 1.0))))
     return raw, idfs
 
 

@@ -1,0 +1,106 @@
+"""The Starlette application: long-lived services on ``app.state``, routes from rag.api."""
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+
+from .errors import install_error_handlers
+from .metrics import Metrics, MetricsMiddleware
+from .settings import Settings
+
+log = logging.getLogger("rag")
+VERSION = "0.1.0"
+
+
+class Services:
+    """What the app holds for its lifetime, opened once, on first need."""
+
+    def __init__(self, settings: Settings, library=None, http_client=None) -> None:
+        self.settings = settings
+        self.started = time.time()
+        self._library = library
+        self._http = http_client
+        self._owns_http = http_client is None
+        self._lock = threading.Lock()
+        self._answerer = None
+        self.metrics = Metrics()
+
+    @property
+    def library(self):
+        if self._library is None:
+            with self._lock:
+                if self._library is None:
+                    self._library = _open_library(self.settings)
+        return self._library
+
+    @property
+    def answerer(self):
+        if self._answerer is None:
+            from .answering import Answerer
+
+            self._answerer = Answerer.from_settings(self.settings, self.library, self._http)
+        return self._answerer
+
+    def ingest_files(self, files) -> tuple[list, list]:
+        """Ingest uploaded files one by one: (added, [(name, error)]); all refused raises the first error."""
+        from ingest import IngestError
+
+        added, refused = [], []
+        for upload in files:
+            try:
+                added += self.library.add_file(upload.path, upload.name)
+            except IngestError as exc:
+                refused.append((upload.name, exc))
+        if refused and not added:
+            raise refused[0][1]
+        self._commit()
+        return added, refused
+
+    def delete_document(self, uid: str) -> bool:
+        deleted = self.library.delete(uid)
+        if deleted:
+            self._commit()
+        return deleted
+
+    def _commit(self) -> None:
+        """Fold changes into the index and save it, here in the worker thread, not on a request."""
+        self.library.refresh()
+        self.library.save()
+
+    async def close(self) -> None:
+        if self._answerer is not None:
+            await self._answerer.aclose()
+        if self._library is not None:
+            self._library.save()
+
+
+def _open_library(settings: Settings):
+    from store import open_store
+
+    from .library import Library
+
+    return Library(open_store(settings.DATA_DIR, read_only=settings.READ_ONLY or None), settings)
+
+
+def build_app(settings: Settings, *, library=None, http_client=None) -> Starlette:
+    """The app for ``settings``; ``library`` and ``http_client`` may be injected (tests)."""
+    from .api import routes
+
+    services = Services(settings, library, http_client)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        services.library  # open the store and load the index before the first request
+        yield
+        await services.close()
+
+    middleware = [Middleware(MetricsMiddleware, metrics=services.metrics)]
+    app = Starlette(routes=routes(), lifespan=lifespan, middleware=middleware)
+    app.state.services, app.state.version = services, VERSION
+    install_error_handlers(app)
+    return app

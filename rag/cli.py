@@ -1,0 +1,130 @@
+"""The command line's work: bulk ingestion and batch search (TREC runs)."""
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, TextIO
+
+import ingest
+from store import StoreError, open_store
+
+from .library import Library
+from .progress import Progress, rss_mb
+from .settings import Settings
+
+CORPUS_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    documents: int = 0
+    duplicates: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+def walk(paths: list[str], pattern: str) -> Iterator[Path]:
+    """Files named on the command line, and those matching ``pattern`` under folders, sorted."""
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob(pattern) if p.is_file())
+        else:
+            yield path
+
+
+def is_corpus(path: Path) -> bool:
+    return path.name.lower().endswith(CORPUS_SUFFIXES)
+
+
+def ingest_paths(library: Library, paths: list[str], pattern: str, out: TextIO) -> IngestReport:
+    """Ingest every file; failures are collected, never fatal."""
+    report, progress = IngestReport(), Progress(out)
+    for path in walk(paths, pattern):
+        report.files += 1
+        try:
+            added = _ingest_one(library, path, progress)
+        except (ingest.IngestError, OSError) as exc:
+            report.failures.append((str(path), str(exc)))
+            progress.failed(path, exc)
+            continue
+        report.documents += sum(not a.duplicate for a in added)
+        report.duplicates += sum(a.duplicate for a in added)
+        progress.file_done(path, added)
+    library.save()
+    progress.finish()
+    return report
+
+
+def _ingest_one(library: Library, path: Path, progress: Progress) -> list:
+    limit = library.settings.MAX_UPLOAD_MB * 1024 * 1024
+    if not is_corpus(path) and path.stat().st_size > limit:
+        raise ingest.TooLarge(f"{path.name} is larger than MAX_UPLOAD_MB={library.settings.MAX_UPLOAD_MB:g}")
+    if is_corpus(path):
+        added = []
+        for item in library.add_records(ingest.iter_records(path)):
+            added.append(item)
+            progress.record_done()
+        return added
+    return library.add_file(path, path.name)
+
+
+def print_summary(report: IngestReport, out: TextIO) -> int:
+    """The closing summary; the exit status (1 if any file failed)."""
+    print(f"ingested {report.documents} documents from {report.files} files"
+          f" ({report.duplicates} already there), {len(report.failures)} failed", file=out)
+    for path, reason in report.failures:
+        print(f"  FAILED {path}: {reason}", file=out)
+    return 1 if report.failures else 0
+
+
+def run_ingest(settings: Settings, paths: list[str], pattern: str) -> int:
+    try:
+        library = Library(open_store(settings.DATA_DIR), settings)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report = ingest_paths(library, paths, pattern, sys.stderr)
+    library.store.close()
+    return print_summary(report, sys.stderr)
+
+
+def read_queries(path: str) -> list[tuple[str, str]]:
+    """(id, text) pairs from a JSON Lines file of {"_id", "text"} objects."""
+    queries = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                item = json.loads(line)
+                queries.append((str(item.get("_id", item.get("id"))), item["text"]))
+    return queries
+
+
+def run_search(settings: Settings, queries_path: str, top_k: int, run_path: str, stats_path: str | None,
+               tag: str) -> int:
+    """Rank documents for each query, one at a time, and write a TREC run."""
+    started = time.perf_counter()
+    library = Library(open_store(settings.DATA_DIR, read_only=settings.READ_ONLY or None), settings)
+    names = {d.key: d.source_id or d.uid for d in library.store.documents(limit=-1)}
+    library.refresh()
+    load_s = time.perf_counter() - started
+    rss_loaded = rss_mb()
+    latencies, lines = [], []
+    for qid, text in read_queries(queries_path):
+        t0 = time.perf_counter()
+        hits = library.search_keys(library.analyzer.terms(text), top_k)
+        ranked = [(names[h.group], h.score) for h in hits]
+        latencies.append((time.perf_counter() - t0) * 1000)
+        lines += [f"{qid} Q0 {doc} {rank} {score:.6f} {tag}\n" for rank, (doc, score) in enumerate(ranked, 1)]
+    Path(run_path).write_text("".join(lines))
+    stats = {"load_s": load_s, "latencies_ms": latencies, "rss_mb_after_load": rss_loaded, "rss_mb_end": rss_mb(),
+             "queries": len(latencies), "mean_ms": statistics.fmean(latencies) if latencies else 0.0}
+    if stats_path:
+        Path(stats_path).write_text(json.dumps(stats))
+    print(f"{len(latencies)} queries, mean {stats['mean_ms']:.3f} ms, load {load_s * 1000:.0f} ms,"
+          f" RSS {rss_loaded:.1f} MB", file=sys.stderr)
+    return 0

@@ -1,0 +1,81 @@
+"""The index's life beside the store: load the snapshot, reconcile it, save it.
+
+The store is the truth; the snapshot is a cache tagged with the store
+generation it reflects and the settings that shaped it.  On open a current
+snapshot is used as is (milliseconds); a stale one is reconciled (chunks the
+store lost are deleted, chunks it gained are analysed and added); one made
+with other settings is rebuilt from the stored chunk text.
+"""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from itertools import compress
+from typing import Callable
+
+from store import Store
+from tfidf import IndexFormatError, IndexParams, InvertedIndex, ScoringParams, dump_index, load_index
+
+from .settings import Settings
+
+log = logging.getLogger("rag.index")
+ANALYSIS_VERSION = 1  # bump when tokenisation or stemming changes what terms a text gives
+
+ChunkTerms = Callable[[str | None, str], Counter]
+
+
+def index_params(settings: Settings) -> IndexParams:
+    scoring = ScoringParams(settings.SCORING, settings.BM25_K1, settings.BM25_B)
+    return IndexParams(scoring, settings.MAX_FEATURES or None)
+
+
+def signature(settings: Settings) -> dict:
+    """What must match for a saved index to be reused."""
+    return {"analysis": ANALYSIS_VERSION, "language": settings.LANGUAGE, "title_boost": settings.TITLE_BOOST,
+            "scoring": settings.SCORING, "k1": settings.BM25_K1, "b": settings.BM25_B,
+            "max_features": settings.MAX_FEATURES}
+
+
+def open_index(store: Store, settings: Settings, chunk_terms: ChunkTerms) -> tuple[InvertedIndex, bool]:
+    """The index for ``store``, and whether it differs from the saved snapshot."""
+    index, meta = _load(store, settings)
+    if meta.get("generation") == store.generation():
+        return index, False
+    changed = reconcile(index, store, chunk_terms)
+    return index, changed or meta.get("generation") is None
+
+
+def _load(store: Store, settings: Settings) -> tuple[InvertedIndex, dict]:
+    data = store.load_snapshot()
+    if data:
+        try:
+            index, meta = load_index(data)
+        except IndexFormatError as exc:
+            log.warning("ignoring the saved index (%s); rebuilding it from the store", exc)
+        else:
+            if meta.get("signature") == signature(settings):
+                return index, meta
+            log.info("settings changed since the index was saved; rebuilding it from the store")
+    return InvertedIndex(index_params(settings)), {}
+
+
+def reconcile(index: InvertedIndex, store: Store, chunk_terms: ChunkTerms) -> bool:
+    """Make ``index`` hold exactly the store's chunks; whether anything changed."""
+    stored = store.chunk_keys()
+    indexed = list(compress(index.keys, index.alive))
+    gone = set(indexed).difference(stored)
+    for key in gone:
+        index.delete(key)
+    last = indexed[-1] if indexed else 0
+    added = 0
+    for chunk in store.iter_chunks(after=last):
+        index.add(chunk.key, chunk_terms(chunk.heading, chunk.text), group=chunk.document_key)
+        added += 1
+    if gone or added:
+        log.info("index reconciled with the store: %d chunks removed, %d added", len(gone), added)
+    return bool(gone or added)
+
+
+def save_index(index: InvertedIndex, store: Store, settings: Settings, generation: int) -> None:
+    """Write the snapshot (atomically, by the store) tagged with ``generation``."""
+    store.save_snapshot(dump_index(index, {"generation": generation, "signature": signature(settings)}))

@@ -1,0 +1,221 @@
+"""The library: documents in, passages out.
+
+It joins the store (documents and chunk text on disk), the index (in memory)
+and analysis.  Ingestion runs one document at a time (a lock) and stays
+all-or-nothing: a document's chunks are written in one transaction while its
+text streams in, then added to the index together, so a search sees all of a
+document or none of it.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import ingest
+from store import DocumentRecord, NewChunk, NewDocument, Store
+from tfidf import Analyzer, InvertedIndex
+
+from .indexing import open_index, save_index
+from .settings import Settings
+
+BULK_BATCH = 256
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with what a citation needs."""
+
+    document_id: str
+    document_name: str
+    page: int | None
+    heading: str | None
+    score: float
+    text: str
+    source_id: str | None = None
+
+    def public(self) -> dict:
+        return {"document_id": self.document_id, "document_name": self.document_name, "page": self.page,
+                "heading": self.heading, "score": round(self.score, 6), "text": self.text}
+
+
+@dataclass(frozen=True)
+class Added:
+    document: DocumentRecord
+    duplicate: bool = False
+
+    def public(self) -> dict:
+        return self.document.public() | {"duplicate": self.duplicate}
+
+
+def file_sha256(path: str | Path) -> tuple[str, int]:
+    """Hex SHA-256 and size of a file, read in blocks."""
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
+def record_sha256(record: ingest.Record) -> str:
+    return hashlib.sha256("\x1f".join((record.id, record.title, record.text)).encode()).hexdigest()
+
+
+class Library:
+    """Store + index + analyzer, shared by the server and the command line."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store, self.settings = store, settings
+        self.analyzer = Analyzer(settings.LANGUAGE)
+        self._index_lock = threading.RLock()  # guards the index: adds, refreshes, searches
+        self._ingest_lock = threading.Lock()  # one ingestion at a time
+        self.index, self._dirty = open_index(store, settings, self.chunk_terms)
+        if self._dirty and not store.read_only:
+            self.save()
+
+    @property
+    def read_only(self) -> bool:
+        return self.store.read_only
+
+    def chunk_terms(self, heading: str | None, text: str) -> Counter:
+        """A chunk's term counts: its text, plus its heading ``TITLE_BOOST`` times."""
+        counts = Counter(self.analyzer.terms(text))
+        if heading and self.settings.TITLE_BOOST:
+            for term in self.analyzer.terms(heading):
+                counts[term] += self.settings.TITLE_BOOST
+        return counts
+
+    def search(self, query: str, top_k: int = 5, *, by_document: bool = False) -> list[Passage]:
+        """The best passages for ``query`` (or the best passage of each of the best documents)."""
+        terms = self.analyzer.terms(query)
+        with self._index_lock:
+            hits = self.index.search(terms, top_k, by_group=by_document)
+        chunks = self.store.chunks(h.key for h in hits)
+        documents = self.store.documents_by_key({c.document_key for c in chunks.values()})
+        passages = []
+        for hit in hits:
+            chunk = chunks.get(hit.key)
+            document = documents.get(chunk.document_key) if chunk else None
+            if document is not None:
+                passages.append(Passage(document.uid, document.name, chunk.page, chunk.heading, hit.score,
+                                        chunk.text, document.source_id))
+        return passages
+
+    def search_keys(self, terms: list[str], top_k: int) -> list:
+        """Raw document-level hits for analysed ``terms`` (the command line's fast path)."""
+        with self._index_lock:
+            return self.index.search(terms, top_k, by_group=True)
+
+    def add_file(self, path: str | Path, name: str) -> list[Added]:
+        """Ingest one file; JSON Lines files give one document per record."""
+        sha, size = file_sha256(path)
+        with self._ingest_lock:
+            existing = self.store.document_by_sha(sha)
+            if existing is not None:
+                return [Added(existing, duplicate=True)]
+            media_type = ingest.sniff(path, name)
+            if media_type == ingest.NDJSON:
+                return list(self._add_records(ingest.iter_records(path, name=name)))
+            document = NewDocument(uid=sha[:16], name=name, media_type=media_type, sha256=sha, bytes=size)
+            sections = ingest.extract_sections(path, media_type, time_limit=self.settings.PDF_TIME_LIMIT, name=name)
+            record, _ = self.store.add_document(document, self._chunks(sections, name))
+            self._index_documents([record])
+            return [Added(record)]
+
+    def _chunks(self, sections: Iterable[ingest.Section], name: str) -> Iterator[NewChunk]:
+        """Chunks as the store consumes them; no chunk at all means nothing to search."""
+        count = 0
+        size, overlap = self.settings.CHUNK_SIZE, self.settings.CHUNK_OVERLAP
+        for chunk in ingest.chunk_sections(sections, size, overlap):
+            count += 1
+            yield NewChunk(chunk.text, chunk.page, chunk.heading, chunk.start, chunk.end)
+        if not count:
+            raise ingest.NoText(f"{name}: no extractable text — scanned PDFs need OCR, which this server does not do")
+
+    def add_records(self, records: Iterable[ingest.Record]) -> Iterator[Added]:
+        """Ingest corpus records (JSON Lines), skipping those already stored; resumable."""
+        with self._ingest_lock:
+            yield from self._add_records(records)
+
+    def _add_records(self, records: Iterable[ingest.Record]) -> Iterator[Added]:
+        known = self.store.known_hashes()
+        batch: list[tuple[NewDocument, list[NewChunk]]] = []
+        for record in records:
+            sha = record_sha256(record)
+            if sha in known:
+                continue
+            known.add(sha)
+            batch.append(self._record_document(record, sha))
+            if len(batch) >= BULK_BATCH:
+                yield from self._store_batch(batch)
+                batch = []
+        yield from self._store_batch(batch)
+
+    def _record_document(self, record: ingest.Record, sha: str) -> tuple[NewDocument, list[NewChunk]]:
+        document = NewDocument(uid=sha[:16], name=record.title or record.id, media_type=ingest.NDJSON,
+                               sha256=sha, bytes=len(record.text.encode()), source_id=record.id,
+                               title=record.title or None)
+        section = ingest.Section(record.text, None, record.title or None)
+        size, overlap = self.settings.CHUNK_SIZE, self.settings.CHUNK_OVERLAP
+        chunks = [NewChunk(c.text, c.page, c.heading, c.start, c.end)
+                  for c in ingest.chunk_sections([section], size, overlap)]
+        return document, chunks
+
+    def _store_batch(self, batch: list[tuple[NewDocument, list[NewChunk]]]) -> Iterator[Added]:
+        if not batch:
+            return
+        stored = self.store.add_documents(batch)
+        self._index_documents([record for record, _ in stored], batch=[chunks for _, chunks in batch],
+                              keys=[keys for _, keys in stored])
+        for record, _ in stored:
+            yield Added(record)
+
+    def _index_documents(self, records: list[DocumentRecord], batch=None, keys=None) -> None:
+        """Add stored documents' chunks to the index, all of them at once under the lock."""
+        staged = []
+        for i, record in enumerate(records):
+            if batch is None:
+                pairs = ((c.key, c.heading, c.text) for c in self.store.document_chunks(record.key))
+            else:
+                pairs = ((key, c.heading, c.text) for key, c in zip(keys[i], batch[i]))
+            staged += [(key, record.key, self.chunk_terms(heading, text)) for key, heading, text in pairs]
+        with self._index_lock:
+            for key, group, counts in staged:
+                self.index.add(key, counts, group=group)
+            self._dirty = True
+
+    def delete(self, uid: str) -> bool:
+        """Remove a document from store and index; False if there was none."""
+        with self._ingest_lock:
+            keys = self.store.delete_document(uid)
+            if keys is None:
+                return False
+            with self._index_lock:
+                for key in keys:
+                    self.index.delete(key)
+                self._dirty = True
+            return True
+
+    def refresh(self) -> None:
+        """Fold pending changes into the index now (off the request path)."""
+        with self._index_lock:
+            self.index.refresh()
+
+    def save(self) -> None:
+        """Persist the index snapshot if it changed (no-op when read-only)."""
+        if self.read_only or not self._dirty:
+            return
+        with self._index_lock:
+            generation = self.store.generation()
+            save_index(self.index, self.store, self.settings, generation)
+            self._dirty = False
+
+    def stats(self) -> dict:
+        documents, chunks = self.store.counts()
+        with self._index_lock:
+            vocabulary = len(self.index.vocabulary)
+        return {"documents": documents, "chunks": chunks, "vocabulary": vocabulary}

@@ -1,0 +1,66 @@
+"""Progress for bulk ingestion: a redrawn line on a terminal, plain lines otherwise."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TextIO
+
+import psutil
+
+
+def rss_mb() -> float:
+    """This process's resident memory in MB."""
+    return psutil.Process().memory_info().rss / (1024 * 1024)
+
+
+class Progress:
+    """Counts files, documents, pages and bytes; reports rate and RSS."""
+
+    def __init__(self, out: TextIO, every: float = 2.0) -> None:
+        self.out, self.every = out, every
+        self.tty = out.isatty()
+        self.started = self.shown = time.monotonic()
+        self.files = self.documents = self.pages = self.failures = 0
+        self.bytes = 0
+        self.peak_rss = rss_mb()
+
+    def line(self) -> str:
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        self.peak_rss = max(self.peak_rss, rss_mb())
+        return (f"{self.files} files, {self.documents} documents, {self.pages} pages, {self.bytes / 1e6:.1f} MB,"
+                f" {self.documents / elapsed:.0f} docs/s, {self.failures} failed, RSS {self.peak_rss:.0f} MB")
+
+    def _show(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.shown < (0.2 if self.tty else self.every):
+            return
+        self.shown = now
+        if self.tty:
+            print(f"\r\x1b[K{self.line()}", end="", file=self.out, flush=True)
+        else:
+            print(self.line(), file=self.out, flush=True)
+
+    def record_done(self) -> None:
+        self.documents += 1
+        self._show()
+
+    def file_done(self, path: Path, added: list) -> None:
+        self.files += 1
+        if added and not added[0].document.media_type.endswith("ndjson"):
+            self.documents += len(added)
+            self.pages += sum(a.document.pages or 0 for a in added)
+        self.bytes += path.stat().st_size
+        self._show()
+
+    def failed(self, path: Path, reason: Exception) -> None:
+        self.files += 1
+        self.failures += 1
+        if self.tty:
+            print("\r\x1b[K", end="", file=self.out)
+        print(f"failed: {path}: {reason}", file=self.out, flush=True)
+        self._show()
+
+    def finish(self) -> None:
+        self._show(force=True)
+        if self.tty:
+            print(file=self.out)

@@ -1,0 +1,73 @@
+"""A retrieval-augmented answer server that fits in 100 MB.
+
+``create_app(settings)`` builds the Starlette app (``app`` below is what
+``uvicorn server:app`` and Vercel load); ``python server.py`` serves it, and
+``python server.py ingest|search`` are the command line.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+
+from rag.settings import Settings
+
+
+def create_app(settings: Settings | None = None, **services):
+    """The ASGI app; nothing is opened until it starts (or its first request)."""
+    from rag.app import build_app
+
+    return build_app(settings or Settings.from_env(), **services)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="server.py", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command")
+    serve = commands.add_parser("serve", help="serve the HTTP API (the default)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--data-dir")
+    ingest = commands.add_parser("ingest", help="add files, folders or .jsonl(.gz) corpora to DATA_DIR")
+    ingest.add_argument("--data-dir")
+    ingest.add_argument("--pattern", default="*", help="glob for files inside folders (default: *)")
+    ingest.add_argument("paths", nargs="+", metavar="PATH")
+    search = commands.add_parser("search", help="rank documents for a JSON Lines file of queries (TREC run)")
+    search.add_argument("--data-dir")
+    search.add_argument("--queries", required=True, help='JSON Lines of {"_id", "text"}')
+    search.add_argument("--top-k", type=int, default=100)
+    search.add_argument("--run", required=True, help="where to write the TREC run")
+    search.add_argument("--stats", help="where to write timing and memory figures (JSON)")
+    search.add_argument("--tag", default="tfidf")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {"DATA_DIR": args.data_dir} if getattr(args, "data_dir", None) else {}
+    if getattr(args, "host", None):
+        overrides["HOST"] = args.host
+    if getattr(args, "port", None):
+        overrides["PORT"] = args.port
+    return replace(Settings.from_env(), **overrides)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = _settings(args)
+    if args.command == "ingest":
+        from rag.cli import run_ingest
+
+        return run_ingest(settings, args.paths, args.pattern)
+    if args.command == "search":
+        from rag.cli import run_search
+
+        return run_search(settings, args.queries, args.top_k, args.run, args.stats, args.tag)
+    import uvicorn
+
+    uvicorn.run(create_app(settings), host=settings.HOST, port=settings.PORT, workers=1)
+    return 0
+
+
+app = create_app()
+
+if __name__ == "__main__":
+    sys.exit(main())
