@@ -52,6 +52,17 @@ def text_field(body: dict, name: str) -> str:
     return value
 
 
+def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter of at least ``low``, capped at ``high``."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    value = int(raw) if raw.isdecimal() and len(raw) <= 18 else -1
+    if value < low:
+        raise ApiError(422, f"`{name}` must be a whole number of at least {low}, got {raw[:40]!r}")
+    return min(value, high)
+
+
 def top_k_field(body: dict, default: int) -> int:
     value = body.get("top_k", default)
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_TOP_K:
@@ -99,15 +110,14 @@ async def upload(request: Request) -> JSONResponse:
 
 async def list_documents(request: Request) -> JSONResponse:
     require_key(request, read=True)
-    limit = min(int(request.query_params.get("limit", 100)), 1000)
-    offset = int(request.query_params.get("offset", 0))
+    limit, offset = int_param(request, "limit", 100, 1, 1000), int_param(request, "offset", 0, 0, 2**62)
     documents = await run_in_threadpool(services(request).library.store.documents, limit, offset)
     return JSONResponse({"documents": [d.public() for d in documents]})
 
 
 async def get_document(request: Request) -> JSONResponse:
     require_key(request, read=True)
-    document = services(request).library.store.document(request.path_params["id"])
+    document = await run_in_threadpool(services(request).library.store.document, request.path_params["id"])
     if document is None:
         raise ApiError(404, f"no document with id {request.path_params['id']!r}")
     return JSONResponse(document.public())
