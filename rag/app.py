@@ -24,6 +24,7 @@ class Services:
         self.settings = settings
         self.started = time.time()
         self._library = library
+        self._owns_library = library is None
         self._http = http_client
         self._owns_http = http_client is None
         self._lock = threading.Lock()
@@ -77,6 +78,9 @@ class Services:
             await self._answerer.aclose()
         if self._library is not None:
             self._library.save()
+            if self._owns_library:  # fold the WAL into the database: a read-only copy sees everything
+                self._library.store.close()
+                self._library = None  # reopened if the app starts again
 
 
 def _open_library(settings: Settings):
