@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-app = create_app()
-
 if __name__ == "__main__":
     sys.exit(main())
+else:  # imported: `uvicorn server:app`, Vercel
+    app = create_app()

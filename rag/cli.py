@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, TextIO
 
-import ingest
 from store import StoreError, open_store
 
 from .library import Library
@@ -43,6 +41,8 @@ def is_corpus(path: Path) -> bool:
 
 def ingest_paths(library: Library, paths: list[str], pattern: str, out: TextIO) -> IngestReport:
     """Ingest every file; failures are collected, never fatal."""
+    import ingest
+
     report, progress = IngestReport(), Progress(out)
     for path in walk(paths, pattern):
         report.files += 1
@@ -61,6 +61,8 @@ def ingest_paths(library: Library, paths: list[str], pattern: str, out: TextIO) 
 
 
 def _ingest_one(library: Library, path: Path, progress: Progress) -> list:
+    import ingest
+
     limit = library.settings.MAX_UPLOAD_MB * 1024 * 1024
     if not is_corpus(path) and path.stat().st_size > limit:
         raise ingest.TooLarge(f"{path.name} is larger than MAX_UPLOAD_MB={library.settings.MAX_UPLOAD_MB:g}")
@@ -109,7 +111,7 @@ def run_search(settings: Settings, queries_path: str, top_k: int, run_path: str,
     """Rank documents for each query, one at a time, and write a TREC run."""
     started = time.perf_counter()
     library = Library(open_store(settings.DATA_DIR, read_only=settings.READ_ONLY or None), settings)
-    names = {d.key: d.source_id or d.uid for d in library.store.documents(limit=-1)}
+    names = library.store.document_names()
     library.refresh()
     load_s = time.perf_counter() - started
     rss_loaded = rss_mb()
@@ -122,7 +124,7 @@ def run_search(settings: Settings, queries_path: str, top_k: int, run_path: str,
         lines += [f"{qid} Q0 {doc} {rank} {score:.6f} {tag}\n" for rank, (doc, score) in enumerate(ranked, 1)]
     Path(run_path).write_text("".join(lines))
     stats = {"load_s": load_s, "latencies_ms": latencies, "rss_mb_after_load": rss_loaded, "rss_mb_end": rss_mb(),
-             "queries": len(latencies), "mean_ms": statistics.fmean(latencies) if latencies else 0.0}
+             "queries": len(latencies), "mean_ms": sum(latencies) / len(latencies) if latencies else 0.0}
     if stats_path:
         Path(stats_path).write_text(json.dumps(stats))
     print(f"{len(latencies)} queries, mean {stats['mean_ms']:.3f} ms, load {load_s * 1000:.0f} ms,"

@@ -8,14 +8,12 @@ document or none of it.
 """
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-import ingest
 from store import DocumentRecord, NewChunk, NewDocument, Store
 from tfidf import Analyzer, InvertedIndex
 
@@ -53,6 +51,8 @@ class Added:
 
 def file_sha256(path: str | Path) -> tuple[str, int]:
     """Hex SHA-256 and size of a file, read in blocks."""
+    import hashlib  # OpenSSL costs ~3.6 MB: loaded only when something is ingested
+
     digest, size = hashlib.sha256(), 0
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -61,7 +61,9 @@ def file_sha256(path: str | Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def record_sha256(record: ingest.Record) -> str:
+def record_sha256(record) -> str:
+    import hashlib
+
     return hashlib.sha256("\x1f".join((record.id, record.title, record.text)).encode()).hexdigest()
 
 
@@ -112,6 +114,8 @@ class Library:
 
     def add_file(self, path: str | Path, name: str) -> list[Added]:
         """Ingest one file; JSON Lines files give one document per record."""
+        import ingest  # the readers load on the first ingestion, not for searching
+
         sha, size = file_sha256(path)
         with self._ingest_lock:
             existing = self.store.document_by_sha(sha)
@@ -126,8 +130,10 @@ class Library:
             self._index_documents([record])
             return [Added(record)]
 
-    def _chunks(self, sections: Iterable[ingest.Section], name: str) -> Iterator[NewChunk]:
+    def _chunks(self, sections: Iterable, name: str) -> Iterator[NewChunk]:
         """Chunks as the store consumes them; no chunk at all means nothing to search."""
+        import ingest
+
         count = 0
         size, overlap = self.settings.CHUNK_SIZE, self.settings.CHUNK_OVERLAP
         for chunk in ingest.chunk_sections(sections, size, overlap):
@@ -136,12 +142,12 @@ class Library:
         if not count:
             raise ingest.NoText(f"{name}: no extractable text — scanned PDFs need OCR, which this server does not do")
 
-    def add_records(self, records: Iterable[ingest.Record]) -> Iterator[Added]:
+    def add_records(self, records: Iterable) -> Iterator[Added]:
         """Ingest corpus records (JSON Lines), skipping those already stored; resumable."""
         with self._ingest_lock:
             yield from self._add_records(records)
 
-    def _add_records(self, records: Iterable[ingest.Record]) -> Iterator[Added]:
+    def _add_records(self, records: Iterable) -> Iterator[Added]:
         known = self.store.known_hashes()
         batch: list[tuple[NewDocument, list[NewChunk]]] = []
         for record in records:
@@ -155,7 +161,9 @@ class Library:
                 batch = []
         yield from self._store_batch(batch)
 
-    def _record_document(self, record: ingest.Record, sha: str) -> tuple[NewDocument, list[NewChunk]]:
+    def _record_document(self, record, sha: str) -> tuple[NewDocument, list[NewChunk]]:
+        import ingest
+
         document = NewDocument(uid=sha[:16], name=record.title or record.id, media_type=ingest.NDJSON,
                                sha256=sha, bytes=len(record.text.encode()), source_id=record.id,
                                title=record.title or None)

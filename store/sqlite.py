@@ -221,6 +221,10 @@ class SQLiteStore:
     def chunks(self, keys: Iterable[int]) -> dict[int, ChunkRecord]:
         return self._by_keys("chunks", _CHUNK_COLUMNS, keys, _chunk)
 
+    def document_names(self) -> dict[int, str]:
+        with self._lock:
+            return dict(self._db.execute("SELECT id, COALESCE(source_id, uid) FROM documents"))
+
     def known_hashes(self) -> set[str]:
         with self._lock:
             return {sha for (sha,) in self._db.execute("SELECT sha256 FROM documents")}

@@ -31,7 +31,7 @@ def _arrays(index: InvertedIndex, weights: Weights) -> dict[str, array]:
         "offsets": index.postings.offsets, "docs": index.postings.docs, "tfs": index.postings.tfs,
         "keys": index.keys, "groups": index.groups, "lens": index.lens, "alive": array("B", index.alive),
         "impacts": weights.impacts, "upper": weights.upper, "idf": weights.idf,
-    }
+    } | {f"floor{depth}": floor for depth, floor in weights.floors.items()}
     if isinstance(index.vocabulary, Vocabulary):
         arrays |= {"term_offsets": index.vocabulary.offsets, "term_table": index.vocabulary.table}
     return arrays
@@ -127,6 +127,7 @@ def load_index(buffer) -> tuple[InvertedIndex, dict[str, Any]]:
     index.keys, index.groups, index.lens = arrays["keys"], arrays["groups"], arrays["lens"]
     index.alive = bytearray(arrays["alive"])
     w = header["weights"]
-    index.restore(Weights(arrays["impacts"], arrays["upper"], arrays["idf"], w["scale"], w["n_docs"],
+    floors = {int(name[5:]): a for name, a in arrays.items() if name.startswith("floor")}
+    index.restore(Weights(arrays["impacts"], arrays["upper"], floors, arrays["idf"], w["scale"], w["n_docs"],
                           w["avg_len"]), header["max_group"])
     return index, header["meta"]

@@ -114,7 +114,7 @@ class InvertedIndex:
                 self.postings.merge(n_terms, len(self.keys), self.alive if self._deleted else None)
                 self._deleted = 0
                 self.vocabulary.compact()
-            self._weights = compute_weights(self.postings, self.lens, self.alive, self.params.scoring)
+            self._weights = compute_weights(self.postings, self.lens, self.alive, self.groups, self.params.scoring)
             self._max_group = max(Counter(compress(self.groups, self.alive)).values(), default=1)
         return self._weights
 
@@ -138,6 +138,7 @@ class InvertedIndex:
         weights = self.refresh()
         vocab_bytes = self.vocabulary.nbytes()
         doc_bytes = sum(len(a) * a.itemsize for a in (self.keys, self.groups, self.lens)) + len(self.alive)
-        weight_bytes = sum(len(a) * a.itemsize for a in (weights.impacts, weights.upper, weights.idf))
+        weight_arrays = (weights.impacts, weights.upper, weights.idf, *weights.floors.values())
+        weight_bytes = sum(len(a) * a.itemsize for a in weight_arrays)
         total = self.postings.nbytes() + doc_bytes + weight_bytes + vocab_bytes
         return IndexStats(len(self), len(self.vocabulary), len(self.postings.docs), total)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from itertools import compress
+from operator import itemgetter
 from typing import NamedTuple
 
 from .scoring import l2_norm, sublinear_tf
@@ -55,17 +56,40 @@ def _add_to_candidates(acc: dict, docs, imps, qw) -> None:
         acc[doc] += qw * w
 
 
-def _threshold(acc: dict, depth: int) -> float:
-    """The ``depth``-th best score so far (0 when there are fewer candidates)."""
-    return heapq.nlargest(depth, acc.values())[-1] if len(acc) >= depth else 0
+def _threshold(acc: dict, k: int, groups) -> int:
+    """The k-th best score so far among distinct groups (0 when there are fewer)."""
+    if len(acc) < k:
+        return 0
+    if groups is None:
+        return heapq.nlargest(k, acc.values())[-1]
+    seen: set = set()
+    for doc, score in sorted(acc.items(), key=itemgetter(1), reverse=True):
+        seen.add(groups[doc])
+        if len(seen) == k:
+            return score
+    return 0
 
 
-def accumulate(postings, weights, qweights: list[tuple[int, float]], depth: int) -> dict:
-    """Scores of every document that can still reach the ``depth`` best."""
+def initial_floor(weights, qweights: list[tuple[int, int]], k: int) -> int:
+    """A lower bound on the k-th best score before any list is read: one term's k-th best impact."""
+    depth = next((d for d in sorted(weights.floors) if d >= k), None)
+    if depth is None:
+        return 0
+    floors = weights.floors[depth]
+    return max((floors[t] * qw for t, qw in qweights), default=0)
+
+
+def accumulate(postings, weights, qweights: list[tuple[int, int]], floor: int, k: int,
+               groups=None) -> tuple[dict, int]:
+    """Scores of every document that can still reach the top k, and the floor it must reach.
+
+    ``floor`` starts as a known lower bound on the k-th best score (of
+    distinct ``groups`` when given) and rises as partial scores come in.
+    """
     plan = sorted(((weights.upper[t] * qw, t, qw) for t, qw in qweights if weights.upper[t]), reverse=True)
     remaining = sum(ceiling for ceiling, _, _ in plan)
     acc: dict = {}
-    pruning = False
+    pruning, tries = False, 2
     for ceiling, term, qw in plan:
         start, end = postings.span(term)
         docs, imps = postings.docs[start:end], weights.impacts[start:end]
@@ -74,31 +98,34 @@ def accumulate(postings, weights, qweights: list[tuple[int, float]], depth: int)
             _add_to_candidates(acc, docs, imps, qw)
             continue
         _add_all(acc, docs, imps, qw)
-        if remaining and len(acc) >= depth and remaining < max(acc.values()):
-            floor = _threshold(acc, depth)
-            if remaining < floor:
-                acc = {d: s for d, s in acc.items() if s + remaining >= floor}
-                pruning = True
-    return acc
+        if tries and floor <= remaining < plan[0][0] and len(acc) >= k:  # partials may now beat the rest
+            tries -= 1
+            floor = max(floor, _threshold(acc, k, groups))
+        if remaining < floor:  # nothing outside acc can reach the top any more
+            acc = {d: s for d, s in acc.items() if s + remaining >= floor}
+            pruning = True
+    return acc, floor
 
 
-def best_per_group(acc: dict, groups) -> dict:
-    """Each group's best document: {best document number: score}."""
-    best: dict = {}
-    for doc, score in acc.items():
-        held = best.get(groups[doc])
-        if held is None or score > held[0] or (score == held[0] and doc < held[1]):
-            best[groups[doc]] = (score, doc)
-    return {doc: score for score, doc in best.values()}
+def top_k(items, k: int, keys, groups=None) -> list[tuple[int, int]]:
+    """The ``k`` best (document number, score), one per group if ``groups``; ties to the smaller key.
 
-
-def top_k(acc: dict, k: int, keys) -> list[tuple[int, float]]:
-    """The ``k`` best (document number, score), ties broken by the smaller key."""
-    if len(acc) > k:
-        floor = heapq.nlargest(k, acc.values())[-1]
-        acc = {d: s for d, s in acc.items() if s >= floor}
-    ranked = sorted(acc.items(), key=lambda ds: (-ds[1], keys[ds[0]]))
-    return ranked[:k]
+    One C-level sort by score, then a walk that stops once k are chosen and
+    the score drops (so every document tied with the k-th is considered).
+    """
+    ranked = sorted(items, key=itemgetter(1), reverse=True)
+    chosen: dict = {}
+    last = None
+    for doc, score in ranked:
+        if len(chosen) >= k and score != last:
+            break
+        group = groups[doc] if groups is not None else doc
+        held = chosen.get(group)
+        if held is None or (score == held[1] and keys[doc] < keys[held[0]]):
+            chosen[group] = (doc, score)
+            last = score
+    best = sorted(chosen.values(), key=lambda ds: (-ds[1], keys[ds[0]]))
+    return best[:k]
 
 
 def search_index(index, weights, term_ids: list[int], k: int, *, by_group: bool) -> list[Hit]:
@@ -106,9 +133,8 @@ def search_index(index, weights, term_ids: list[int], k: int, *, by_group: bool)
     if k <= 0 or not term_ids or not weights.n_docs:
         return []
     qweights, query_scale = query_weights(term_ids, weights, index.params.scoring.scoring)
-    depth = k * (index.max_group_size() if by_group else 1)
-    acc = accumulate(index.postings, weights, qweights, depth)
-    if by_group:
-        acc = best_per_group(acc, index.groups)
+    grouping = index.groups if by_group and index.max_group_size() > 1 else None
+    acc, floor = accumulate(index.postings, weights, qweights, initial_floor(weights, qweights, k), k, grouping)
+    items = [(d, s) for d, s in acc.items() if s >= floor] if floor else acc.items()
     scale, keys, groups = weights.scale * query_scale, index.keys, index.groups
-    return [Hit(keys[d], groups[d], s * scale) for d, s in top_k(acc, k, keys)]
+    return [Hit(keys[d], groups[d], s * scale) for d, s in top_k(items, k, keys, groups if by_group else None)]

@@ -8,6 +8,7 @@ from its survivors.  Recomputed, lazily, whenever the collection changes.
 """
 from __future__ import annotations
 
+import heapq
 from array import array
 from dataclasses import dataclass
 from itertools import compress, repeat
@@ -16,6 +17,7 @@ from operator import add, mul, truediv
 from .scoring import ScoringParams, bm25_idf, bm25_length_norm, l2_norm, smooth_idf, tfidf_weight
 
 LEVELS = 0xFFFF
+FLOOR_DEPTHS = (10, 100)  # k values for which each term keeps its k-th best impact
 
 
 @dataclass(frozen=True)
@@ -24,13 +26,14 @@ class Weights:
 
     impacts: array  # 'H', parallel to postings.docs
     upper: array  # 'H', per term: the largest impact in its list
+    floors: dict  # depth -> array 'H', per term: its depth-th best impact over distinct groups
     idf: array  # 'f', per term
     scale: float  # score = sum of impacts * scale
     n_docs: int
     avg_len: float
 
 
-def compute_weights(postings, lens: array, alive: bytearray, params: ScoringParams) -> Weights:
+def compute_weights(postings, lens: array, alive: bytearray, groups: array, params: ScoringParams) -> Weights:
     """Impacts for every posting under ``params`` (BM25 or cosine TF-IDF)."""
     n_docs = sum(alive)
     total = sum(compress(lens, alive))
@@ -42,7 +45,39 @@ def compute_weights(postings, lens: array, alive: bytearray, params: ScoringPara
     top = max(raw, default=0.0) or 1.0
     impacts = array("H", map(round, map(mul, raw, repeat(LEVELS / top))))
     upper = array("H", (max(impacts[a:b], default=0) for a, b in map(postings.span, range(postings.n_terms))))
-    return Weights(impacts, upper, idf, top / LEVELS, n_docs, avg_len)
+    return Weights(impacts, upper, term_floors(postings, impacts, groups), idf, top / LEVELS, n_docs, avg_len)
+
+
+def term_floors(postings, impacts: array, groups: array) -> dict[int, array]:
+    """Per term and depth k, the k-th best impact among distinct groups (0 if fewer groups).
+
+    A single term's k-th best is a lower bound on a query's k-th best score, so
+    search can prune from the first list on instead of waiting for candidates.
+    """
+    floors = {depth: array("H", bytes(2 * postings.n_terms)) for depth in FLOOR_DEPTHS}
+    shallowest = min(FLOOR_DEPTHS)
+    for term in range(postings.n_terms):
+        start, end = postings.span(term)
+        if end - start < shallowest:
+            continue
+        best = _group_maxima(postings.docs[start:end], impacts[start:end], groups)
+        if len(best) < shallowest:
+            continue
+        ranked = heapq.nlargest(max(FLOOR_DEPTHS), best)
+        for depth in FLOOR_DEPTHS:
+            if len(ranked) >= depth:
+                floors[depth][term] = ranked[depth - 1]
+    return floors
+
+
+def _group_maxima(docs: array, impacts: array, groups: array) -> list[int]:
+    """The best impact of each group in a posting list."""
+    best: dict[int, int] = {}
+    get = best.get
+    for group, impact in zip(map(groups.__getitem__, docs), impacts):
+        if impact > get(group, -1):
+            best[group] = impact
+    return list(best.values())
 
 
 def _bm25(postings, lens, n_docs, avg_len, params) -> tuple[array, array]:
