@@ -8,7 +8,6 @@ with other settings is rebuilt from the stored chunk text.
 """
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from itertools import compress
 from typing import Callable
@@ -18,7 +17,12 @@ from tfidf import IndexFormatError, IndexParams, InvertedIndex, ScoringParams, d
 
 from .settings import Settings
 
-log = logging.getLogger("rag.index")
+
+
+def _log(message: str, *args) -> None:
+    import logging  # loaded only when there is something to say
+
+    logging.getLogger("rag.index").info(message, *args)
 ANALYSIS_VERSION = 1  # bump when tokenisation or stemming changes what terms a text gives
 
 ChunkTerms = Callable[[str | None, str], Counter]
@@ -49,13 +53,16 @@ def _load(store: Store, settings: Settings) -> tuple[InvertedIndex, dict]:
     data = store.load_snapshot()
     if data:
         try:
-            index, meta = load_index(data)
+            index, meta = load_index(data)  # arrays are copied out; the map is closed below
         except IndexFormatError as exc:
-            log.warning("ignoring the saved index (%s); rebuilding it from the store", exc)
+            _log("ignoring the saved index (%s); rebuilding it from the store", exc)
         else:
             if meta.get("signature") == signature(settings):
                 return index, meta
-            log.info("settings changed since the index was saved; rebuilding it from the store")
+            _log("settings changed since the index was saved; rebuilding it from the store")
+        finally:
+            if hasattr(data, "close"):
+                data.close()
     return InvertedIndex(index_params(settings)), {}
 
 
@@ -72,7 +79,7 @@ def reconcile(index: InvertedIndex, store: Store, chunk_terms: ChunkTerms) -> bo
         index.add(chunk.key, chunk_terms(chunk.heading, chunk.text), group=chunk.document_key)
         added += 1
     if gone or added:
-        log.info("index reconciled with the store: %d chunks removed, %d added", len(gone), added)
+        _log("index reconciled with the store: %d chunks removed, %d added", len(gone), added)
     return bool(gone or added)
 
 

@@ -54,8 +54,8 @@ class Store(Protocol):
     def counts(self) -> tuple[int, int]:
         """(documents, chunks)."""
 
-    def load_snapshot(self) -> bytes | memoryview | None:
-        """The last saved index bytes, if any."""
+    def load_snapshot(self):
+        """The last saved index bytes (bytes or a read-only mmap the caller closes), if any."""
 
     def save_snapshot(self, data: bytes) -> None:
         """Replace the saved index bytes atomically."""

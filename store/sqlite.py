@@ -9,6 +9,7 @@ the database as immutable, which SQLite requires to read a WAL database there.
 """
 from __future__ import annotations
 
+import mmap
 import os
 import sqlite3
 import threading
@@ -20,6 +21,7 @@ from .errors import ReadOnlyStore, StoreCorrupt, StoreError
 from .model import ChunkRecord, DocumentRecord, NewChunk, NewDocument
 
 SCHEMA_VERSION = 1
+CACHE_KIB = 512  # SQLite's page cache; chunk text is read a few rows at a time
 DB_NAME, SNAPSHOT_NAME = "store.sqlite3", "index.tfidx"
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,6 +67,7 @@ class SQLiteStore:
         self._snapshot: bytes | None = None  # in-memory stores keep it here
         self.read_only = read_only
         self._lock = threading.RLock()
+        connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
 
     @classmethod
     def open(cls, data_dir: str | Path, *, read_only: bool | None = None) -> "SQLiteStore":
@@ -262,11 +265,15 @@ class SQLiteStore:
             chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         return docs, chunks
 
-    def load_snapshot(self) -> bytes | None:
+    def load_snapshot(self) -> bytes | mmap.mmap | None:
+        """The saved index: a read-only memory map of the file (the caller closes it)."""
         if self._snapshot_path is None:
             return self._snapshot
         try:
-            return self._snapshot_path.read_bytes()
+            with open(self._snapshot_path, "rb") as handle:
+                if os.fstat(handle.fileno()).st_size == 0:
+                    return None
+                return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         except FileNotFoundError:
             return None
 
