@@ -67,7 +67,6 @@ class SQLiteStore:
         self._snapshot: bytes | None = None  # in-memory stores keep it here
         self.read_only = read_only
         self._lock = threading.RLock()
-        connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
 
     @classmethod
     def open(cls, data_dir: str | Path, *, read_only: bool | None = None) -> "SQLiteStore":
@@ -124,6 +123,7 @@ class SQLiteStore:
             raise StoreCorrupt(f"{DB_NAME} is not a store database ({exc}); move it away and ingest again") from None
         if row is None or int(row[0]) != SCHEMA_VERSION:
             raise StoreCorrupt(f"store schema {row and row[0]} is not {SCHEMA_VERSION}; ingest into a new DATA_DIR")
+        self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
 
     def _writable(self) -> None:
         if self.read_only:
