@@ -47,32 +47,40 @@ def ingest_paths(library: Library, paths: list[str], pattern: str, out: TextIO) 
     for path in walk(paths, pattern):
         report.files += 1
         try:
-            added = _ingest_one(library, path, progress)
+            added, skipped = _ingest_one(library, path, progress)
         except (ingest.IngestError, OSError) as exc:
             report.failures.append((str(path), str(exc)))
             progress.failed(path, exc)
             continue
         report.documents += sum(not a.duplicate for a in added)
-        report.duplicates += sum(a.duplicate for a in added)
+        report.duplicates += sum(a.duplicate for a in added) + skipped
         progress.file_done(path, added)
     library.save()
     progress.finish()
     return report
 
 
-def _ingest_one(library: Library, path: Path, progress: Progress) -> list:
+def _ingest_one(library: Library, path: Path, progress: Progress) -> tuple[list, int]:
+    """What ``path`` added, and how many of its corpus records were already stored (skipped)."""
     import ingest
 
     limit = library.settings.MAX_UPLOAD_MB * 1024 * 1024
     if not is_corpus(path) and path.stat().st_size > limit:
         raise ingest.TooLarge(f"{path.name} is larger than MAX_UPLOAD_MB={library.settings.MAX_UPLOAD_MB:g}")
     if is_corpus(path):
-        added = []
-        for item in library.add_records(ingest.iter_records(path)):
+        added, read = [], 0
+
+        def counted(records):
+            nonlocal read
+            for record in records:
+                read += 1
+                yield record
+
+        for item in library.add_records(counted(ingest.iter_records(path))):
             added.append(item)
             progress.record_done()
-        return added
-    return library.add_file(path, path.name)
+        return added, read - len(added)  # the library skips the records it already holds, silently
+    return library.add_file(path, path.name), 0
 
 
 def print_summary(report: IngestReport, out: TextIO) -> int:
