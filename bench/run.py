@@ -189,11 +189,20 @@ def bench_one(entry: Entry, coll: Collection, qrels: metrics.Qrels, args) -> dic
         run = metrics.read_run(paths["run"])
         summaries.append(summarize(stats, run, qrels))
     base["wall_s"] = time.perf_counter() - start
+    base["finished_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     scores = metrics.per_query(run, qrels)
     paths["perquery"].write_text(json.dumps(scores, indent=0) + "\n", encoding="utf-8")
     if not args.keep_work:
         shutil.rmtree(paths["work"], ignore_errors=True)
     return {**base, "repeats": len(summaries), **combine(summaries)}
+
+
+def merge_rows(old: list[dict], new: list[dict]) -> list[dict]:
+    """Old rows with the same (collection, label) replaced by the new ones, sorted."""
+    fresh = {(r["collection"], r["label"]): r for r in new}
+    kept = [r for r in old if (r["collection"], r["label"]) not in fresh]
+    order = list(SYSTEMS)
+    return sorted(kept + new, key=lambda r: (r["collection"], order.index(r["system"])))
 
 
 def warn_if_busy() -> None:
@@ -217,6 +226,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per run")
     parser.add_argument("--repeat", type=int, default=1,
                         help="runs per system; speed figures are the median")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other rows of an existing --out file")
     parser.add_argument("--keep-work", action="store_true", help="keep index work dirs")
     return parser.parse_args(argv)
 
@@ -238,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[bench]   {row.get('error') or 'ok'} ({row['wall_s']:.1f} s)",
                   file=sys.stderr, flush=True)
             rows.append(row)
+    if args.merge and args.out.exists():
+        rows = merge_rows(json.loads(args.out.read_text(encoding="utf-8"))["rows"], rows)
     results = {"meta": environment(REPO, args.data_root.resolve(), args.top_k), "rows": rows}
     args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(render(results))

@@ -43,9 +43,10 @@ def run_logged(cmd: list[str], env: dict[str, str], log: Path) -> float:
         code = subprocess.run(cmd, env=env, cwd=REPO, stdout=handle, stderr=subprocess.STDOUT).returncode
         wall = time.perf_counter() - start
     if code != 0:
-        tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
+        tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-15:]
         sys.stderr.write("\n".join(tail) + "\n")
-        raise SystemExit(f"server.py {cmd[2]} exited with {code} (log: {log})")
+        last = tail[-1].strip() if tail else "no output"
+        raise SystemExit(f"server.py {cmd[2]} exited with {code}: {last} (log: {log})")
     return wall
 
 
