@@ -95,7 +95,7 @@ def print_summary(report: IngestReport, out: TextIO) -> int:
 def run_ingest(settings: Settings, paths: list[str], pattern: str) -> int:
     try:
         library = Library(open_store(settings.DATA_DIR), settings)
-    except StoreError as exc:
+    except (StoreError, OSError) as exc:  # OSError: DATA_DIR is a file, or cannot be created
         print(f"error: {exc}", file=sys.stderr)
         return 2
     report = ingest_paths(library, paths, pattern, sys.stderr)
@@ -118,7 +118,15 @@ def run_search(settings: Settings, queries_path: str, top_k: int, run_path: str,
                tag: str) -> int:
     """Rank documents for each query, one at a time, and write a TREC run."""
     started = time.perf_counter()
-    library = Library(open_store(settings.DATA_DIR, read_only=settings.READ_ONLY or None), settings)
+    if not Path(settings.DATA_DIR).is_dir():  # not an empty run from a mistyped --data-dir
+        print(f"error: no data directory {settings.DATA_DIR}; build it with `python server.py ingest`",
+              file=sys.stderr)
+        return 2
+    try:
+        library = Library(open_store(settings.DATA_DIR, read_only=settings.READ_ONLY or None), settings)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     names = library.store.document_names()
     library.refresh()
     load_s = time.perf_counter() - started
