@@ -54,7 +54,7 @@ def ingest_paths(library: Library, paths: list[str], pattern: str, out: TextIO) 
             continue
         report.documents += sum(not a.duplicate for a in added)
         report.duplicates += sum(a.duplicate for a in added) + skipped
-        progress.file_done(path, added)
+        progress.file_done(path, added, skipped)
     library.save()
     progress.finish()
     return report

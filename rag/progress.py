@@ -20,14 +20,16 @@ class Progress:
         self.out, self.every = out, every
         self.tty = out.isatty()
         self.started = self.shown = time.monotonic()
-        self.files = self.documents = self.pages = self.failures = 0
+        self.files = self.documents = self.already = self.pages = self.failures = 0
         self.bytes = 0
+        self._counted = 0  # this file's documents already counted one by one (corpus records)
         self.peak_rss = rss_mb()
 
     def line(self) -> str:
         elapsed = max(time.monotonic() - self.started, 1e-9)
         self.peak_rss = max(self.peak_rss, rss_mb())
-        return (f"{self.files} files, {self.documents} documents, {self.pages} pages, {self.bytes / 1e6:.1f} MB,"
+        return (f"{self.files} files, {self.documents} documents, {self.already} already there, {self.pages} pages,"
+                f" {self.bytes / 1e6:.1f} MB,"
                 f" {self.documents / elapsed:.0f} docs/s, {self.failures} failed, RSS {self.peak_rss:.0f} MB")
 
     def _show(self, force: bool = False) -> None:
@@ -42,19 +44,24 @@ class Progress:
 
     def record_done(self) -> None:
         self.documents += 1
+        self._counted += 1
         self._show()
 
-    def file_done(self, path: Path, added: list) -> None:
+    def file_done(self, path: Path, added: list, skipped: int = 0) -> None:
+        """A file is finished: ``added`` as the library returned it, ``skipped`` corpus records already stored."""
         self.files += 1
-        if added and not added[0].document.media_type.endswith("ndjson"):
-            self.documents += len(added)
-            self.pages += sum(a.document.pages or 0 for a in added)
+        new = [a for a in added if not a.duplicate]
+        self.already += len(added) - len(new) + skipped
+        self.documents += len(new) - self._counted
+        self.pages += sum(a.document.pages or 0 for a in new)
+        self._counted = 0
         self.bytes += path.stat().st_size
         self._show()
 
     def failed(self, path: Path, reason: Exception) -> None:
         self.files += 1
         self.failures += 1
+        self._counted = 0
         if self.tty:
             print("\r\x1b[K", end="", file=self.out)
         print(f"failed: {path}: {reason}", file=self.out, flush=True)
