@@ -7,6 +7,7 @@ extractive: the passages' most relevant sentences, each with its [n].
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import AsyncIterator, Sequence
@@ -54,6 +55,29 @@ def extractive(question: str, passages: Sequence[Passage], reason: str | None = 
         return Answer(NOTHING_FOUND, "extractive", [], fallback_reason=reason)
     found = extractive_answer(question, [p.text for p in passages])
     return Answer(found.text or NOTHING_FOUND, "extractive", numbered(passages), found.cited, fallback_reason=reason)
+
+
+class StreamedCitations:
+    """Streamed text with markers naming no source dropped, as clean_citations drops them.
+
+    A possible marker (and the spaces before it) is held back until it closes, so
+    the deltas shown add up to the cleaned text.
+    """
+
+    _OPEN = re.compile(r"[ \t]*(?:\[[\d\s,;\-\u2013]{0,80})?$")
+
+    def __init__(self, n_sources: int) -> None:
+        self.n_sources, self.pending = n_sources, ""
+
+    def feed(self, delta: str) -> str:
+        text = self.pending + delta
+        cut = self._OPEN.search(text).start()
+        self.pending = text[cut:]
+        return clean_citations(text[:cut], self.n_sources)[0]
+
+    def flush(self) -> str:
+        text, self.pending = self.pending, ""
+        return clean_citations(text, self.n_sources)[0]
 
 
 class Answerer:
@@ -118,19 +142,25 @@ class Answerer:
 
     async def _stream_llm(self, question, passages, messages, n_sources) -> AsyncIterator[tuple[str, dict]]:
         parts: list[str] = []
+        shown = StreamedCitations(n_sources)
         try:
             async with self.client.stream(messages) as stream:
                 async for delta in stream:
                     parts.append(delta)
-                    yield "delta", {"text": delta}
+                    if text := shown.feed(delta):
+                        yield "delta", {"text": text}
                 provider = stream.provider
         except LLMError as exc:
             if parts or not self.settings.ANSWER_FALLBACK:
+                if text := shown.flush():
+                    yield "delta", {"text": text}
                 yield "error", {"error": str(exc), "status": exc.status}
                 return
             async for event in _replay(extractive(question, passages, reason=str(exc))):
                 yield event
             return
+        if text := shown.flush():
+            yield "delta", {"text": text}
         text, cited = clean_citations("".join(parts), n_sources)
         async for event in _finish(Answer(text.strip(), "llm", numbered(passages), cited, provider=provider)):
             yield event
