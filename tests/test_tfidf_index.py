@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import random
+from collections import Counter
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -25,8 +27,8 @@ operations = st.lists(
 
 def _results(index: InvertedIndex, queries: list[list[str]]) -> list:
     return [
-        (index.search(q, k, by_group=by_group))
-        for q in queries for k in (1, 3, 50) for by_group in (False, True)
+        (index.search(q, k, by_group=by_group, dense=dense))
+        for q in queries for k in (1, 3, 50) for by_group in (False, True) for dense in (False, True)
     ]
 
 
@@ -60,6 +62,9 @@ def test_any_sequence_of_adds_and_deletes_scores_like_a_fresh_build(params, ops,
     _same(_results(index, queries), _results(fresh, queries))
     reloaded, _ = load_index(dump_index(index))
     _same(_results(reloaded, queries), _results(fresh, queries))
+    for q in queries:  # both accumulators give the same answer
+        for by_group in (False, True):
+            _same([index.search(q, 5, by_group=by_group, dense=True)], [index.search(q, 5, by_group=by_group, dense=False)])
 
 
 def test_bm25_ranks_the_rarer_term_higher_and_ties_break_by_key():
@@ -151,3 +156,45 @@ def test_stored_impacts_follow_the_named_bm25_formula():
         start, end = index.postings.span(tid)
         number = list(index.postings.docs[start:end]).index(key - 1) + start
         assert weights.impacts[number] == round(value * LEVELS / top)
+
+
+def _exhaustive(index: InvertedIndex, terms: list[str], k: int, by_group: bool) -> list[tuple[int, int]]:
+    """Every document scored with no pruning at all: the reference the pruned search must equal."""
+    weights = index.refresh()
+    scores: dict[int, int] = {}
+    for term, count in Counter(terms).items():
+        tid = index.vocabulary.get(term)
+        if tid is None:
+            continue
+        start, end = index.postings.span(tid)
+        for doc, impact in zip(index.postings.docs[start:end], weights.impacts[start:end]):
+            scores[doc] = scores.get(doc, 0) + count * impact
+    if by_group:
+        best: dict[int, tuple[int, int]] = {}
+        for doc, score in scores.items():
+            group = index.groups[doc]
+            if group not in best or (-score, index.keys[doc]) < (-best[group][1], index.keys[best[group][0]]):
+                best[group] = (doc, score)
+        scores = dict(best.values())
+    ranked = sorted(scores.items(), key=lambda ds: (-ds[1], index.keys[ds[0]]))[:k]
+    return [(index.keys[d], s) for d, s in ranked]
+
+
+def test_pruned_search_equals_exhaustive_scoring_on_a_zipf_corpus():
+    rng = random.Random(7)
+    vocabulary = [f"t{i}" for i in range(400)]
+    weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
+    index = InvertedIndex()
+    for key in range(1, 1501):
+        index.add(key, rng.choices(vocabulary, weights, k=rng.randint(5, 60)), group=(key + 2) // 3)
+    index.refresh()
+    assert max(index.refresh().floors[10]) > 0  # the floors really prune here
+    scale = index.refresh().scale
+    for _ in range(40):
+        query = rng.choices(vocabulary, weights, k=rng.randint(1, 12))
+        for k in (10, 100):
+            for by_group in (False, True):
+                expected = _exhaustive(index, query, k, by_group)
+                for dense in (False, True):
+                    got = [(h.key, round(h.score / scale)) for h in index.search(query, k, by_group=by_group, dense=dense)]
+                    assert got == expected

@@ -126,12 +126,15 @@ class InvertedIndex:
         """The most documents any one group holds (as of the last refresh)."""
         return self._max_group
 
-    def search(self, terms: list[str], k: int = 10, *, by_group: bool = False) -> list[Hit]:
-        """The ``k`` best documents (or groups, by their best document) for a query's terms."""
+    def search(self, terms: list[str], k: int = 10, *, by_group: bool = False, dense: bool | None = None) -> list[Hit]:
+        """The ``k`` best documents (or groups, by their best document) for a query's terms.
+
+        ``dense`` forces one of the two accumulators (both exact; tests use it).
+        """
         weights = self.refresh()
         span = self.postings.span
         ids = [tid for tid in map(self.vocabulary.get, terms) if tid is not None and span(tid)[0] != span(tid)[1]]
-        return search_index(self, weights, ids, k, by_group=by_group)
+        return search_index(self, weights, ids, k, by_group=by_group, dense=dense)
 
     def stats(self) -> IndexStats:
         """Sizes, with bytes counting postings, weights, per-document arrays and vocabulary."""

@@ -25,6 +25,7 @@ class Hit(NamedTuple):
 
 
 QUERY_LEVELS = 0xFFFF
+DENSE_SHARE = 8  # a query reading more than 1/8 as many postings as there are documents sums densely
 
 
 def query_weights(term_ids: list[int], weights, scoring: str) -> tuple[list[tuple[int, int]], float]:
@@ -79,14 +80,46 @@ def initial_floor(weights, qweights: list[tuple[int, int]], k: int) -> int:
     return max((floors[t] * qw for t, qw in qweights), default=0)
 
 
-def accumulate(postings, weights, qweights: list[tuple[int, int]], floor: int, k: int,
-               groups=None) -> tuple[dict, int]:
+def make_plan(weights, qweights: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """(ceiling, term, weight) per query term, highest ceiling first."""
+    return sorted(((weights.upper[t] * qw, t, qw) for t, qw in qweights if weights.upper[t]), reverse=True)
+
+
+def accumulate_dense(postings, weights, plan: list, floor: int, n_slots: int) -> list[tuple[int, int]]:
+    """(document, score) at or above ``floor``, summed in a list with a slot per document.
+
+    For queries that read a large share of the index: list indexing beats a
+    dict by ~20%, and the scan for touched documents is one C-level pass.
+    """
+    remaining = sum(ceiling for ceiling, _, _ in plan)
+    acc = [0] * n_slots
+    pruning = False
+    for ceiling, term, qw in plan:
+        start, end = postings.span(term)
+        docs, imps = postings.docs[start:end], weights.impacts[start:end]
+        remaining -= ceiling
+        if pruning:  # only documents already scored can still reach the top
+            for doc, w in compress(zip(docs, imps), map(acc.__getitem__, docs)):
+                acc[doc] += qw * w
+        elif qw == 1:
+            for doc, w in zip(docs, imps):
+                acc[doc] += w
+        else:
+            for doc, w in zip(docs, imps):
+                acc[doc] += qw * w
+        pruning = pruning or remaining < floor
+    touched = list(compress(range(n_slots), acc))
+    if floor:
+        touched = [d for d in touched if acc[d] >= floor]
+    return list(zip(touched, map(acc.__getitem__, touched)))
+
+
+def accumulate(postings, weights, plan: list, floor: int, k: int, groups=None) -> tuple[dict, int]:
     """Scores of every document that can still reach the top k, and the floor it must reach.
 
     ``floor`` starts as a known lower bound on the k-th best score (of
     distinct ``groups`` when given) and rises as partial scores come in.
     """
-    plan = sorted(((weights.upper[t] * qw, t, qw) for t, qw in qweights if weights.upper[t]), reverse=True)
     remaining = sum(ceiling for ceiling, _, _ in plan)
     acc: dict = {}
     pruning, tries = False, 2
@@ -128,13 +161,22 @@ def top_k(items, k: int, keys, groups=None) -> list[tuple[int, int]]:
     return best[:k]
 
 
-def search_index(index, weights, term_ids: list[int], k: int, *, by_group: bool) -> list[Hit]:
-    """The top ``k`` hits, best first; ties broken by key so results are reproducible."""
+def search_index(index, weights, term_ids: list[int], k: int, *, by_group: bool, dense: bool | None = None) -> list[Hit]:
+    """The top ``k`` hits, best first; ties broken by key so results are reproducible.
+
+    ``dense`` picks the accumulator (None: by how much of the index the query reads).
+    """
     if k <= 0 or not term_ids or not weights.n_docs:
         return []
     qweights, query_scale = query_weights(term_ids, weights, index.params.scoring.scoring)
-    grouping = index.groups if by_group and index.max_group_size() > 1 else None
-    acc, floor = accumulate(index.postings, weights, qweights, initial_floor(weights, qweights, k), k, grouping)
-    items = [(d, s) for d, s in acc.items() if s >= floor] if floor else acc.items()
+    plan, floor = make_plan(weights, qweights), initial_floor(weights, qweights, k)
+    n_slots = len(index.keys)
+    reads = sum(end - start for start, end in (index.postings.span(t) for _, t, _ in plan))
+    if dense if dense is not None else reads * DENSE_SHARE > n_slots:
+        items = accumulate_dense(index.postings, weights, plan, floor, n_slots)
+    else:
+        grouping = index.groups if by_group and index.max_group_size() > 1 else None
+        acc, floor = accumulate(index.postings, weights, plan, floor, k, grouping)
+        items = [(d, s) for d, s in acc.items() if s >= floor] if floor else acc.items()
     scale, keys, groups = weights.scale * query_scale, index.keys, index.groups
     return [Hit(keys[d], groups[d], s * scale) for d, s in top_k(items, k, keys, groups if by_group else None)]
