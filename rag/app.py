@@ -100,6 +100,7 @@ def build_app(settings: Settings, *, library=None, http_client=None) -> Starlett
     @contextlib.asynccontextmanager
     async def lifespan(app):
         services.library  # open the store and load the index before the first request
+        services.answerer  # a bad LLM setting or prompt template stops the start, not every /health
         yield
         await services.close()
 
