@@ -18,6 +18,7 @@ from .uploads import receive_files, remove_files
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 MAX_TOP_K = 50
+MAX_JSON_BYTES = 1024 * 1024  # questions, queries and chat histories are far smaller
 
 
 def services(request: Request):
@@ -36,8 +37,18 @@ def require_key(request: Request, *, read: bool = False) -> None:
 
 
 async def json_body(request: Request) -> dict:
+    """The request's JSON object, read up to MAX_JSON_BYTES (larger bodies get 413 unread)."""
+    too_large = ApiError(413, f"the request body is larger than {MAX_JSON_BYTES // 1024} KB")
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_JSON_BYTES:
+        raise too_large
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_JSON_BYTES:
+            raise too_large
     try:
-        body = await request.json()
+        body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "the request body must be JSON, e.g. {\"query\": \"...\"}") from None
     if not isinstance(body, dict):
