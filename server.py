@@ -6,7 +6,6 @@
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import replace
 
@@ -20,7 +19,9 @@ def create_app(settings: Settings | None = None, **services):
     return build_app(settings or Settings.from_env(), **services)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser():
+    import argparse  # the command line only: `uvicorn server:app` never needs it
+
     parser = argparse.ArgumentParser(prog="server.py", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command")
     serve = commands.add_parser("serve", help="serve the HTTP API (the default)")
@@ -41,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args) -> Settings:
     overrides = {"DATA_DIR": args.data_dir} if getattr(args, "data_dir", None) else {}
     if getattr(args, "host", None):
         overrides["HOST"] = args.host
@@ -51,6 +52,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:  # plain `python server.py`: serve straight away
+        return serve(Settings.from_env())
     args = _parser().parse_args(argv)
     settings = _settings(args)
     if args.command == "ingest":
@@ -61,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         from rag.cli import run_search
 
         return run_search(settings, args.queries, args.top_k, args.run, args.stats, args.tag)
+    return serve(settings)
+
+
+def serve(settings: Settings) -> int:
+    """Serve the app with uvicorn, one worker (ingestion is serialised inside the process)."""
     import uvicorn
 
     uvicorn.run(create_app(settings), host=settings.HOST, port=settings.PORT, workers=1)

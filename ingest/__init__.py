@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from .chunking import chunk_sections
-from .detect import HTML, MARKDOWN, NDJSON, PDF, PLAIN, sniff
+from .detect import HTML, MARKDOWN, NDJSON, PDF, PLAIN
 from .errors import (
     CorruptFile,
     EmptyFile,
@@ -19,12 +18,21 @@ from .errors import (
     TooLarge,
     UnsupportedType,
 )
-from .html import extract_html
-from .jsonl import iter_records
-from .markdown import extract_markdown
 from .model import Chunk, Record, Section
-from .pdf import extract_pdf
-from .text import extract_text
+
+_LAZY = {  # loaded on first use, so `import ingest` (for its errors) stays cheap at start-up
+    "chunk_sections": "chunking", "sniff": "detect", "iter_records": "jsonl",
+    "extract_html": "html", "extract_markdown": "markdown", "extract_pdf": "pdf", "extract_text": "text",
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'ingest' has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+
 
 __all__ = [
     "HTML", "MARKDOWN", "NDJSON", "PDF", "PLAIN",
@@ -44,12 +52,18 @@ def extract_sections(
     """
     label = name or Path(path).name
     if media_type == PDF:
+        from .pdf import extract_pdf
+
         return extract_pdf(path, time_limit=time_limit, name=label)
     if media_type == NDJSON:
         raise UnsupportedType(
             f"{label}: JSON lines hold many records, not one document's sections; "
             "read them with ingest.iter_records(path)"
         )
+    from .html import extract_html
+    from .markdown import extract_markdown
+    from .text import extract_text
+
     readers = {PLAIN: extract_text, MARKDOWN: extract_markdown, HTML: extract_html}
     if media_type not in readers:
         raise UnsupportedType(

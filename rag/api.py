@@ -14,7 +14,6 @@ from starlette.routing import Route
 
 from .errors import ApiError
 from .progress import rss_mb
-from .uploads import receive_files, remove_files
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 MAX_TOP_K = 50
@@ -108,6 +107,8 @@ async def upload(request: Request) -> JSONResponse:
         raise ApiError(403, "this deployment is read-only: documents are added at deploy time with "
                             "`python server.py ingest`, not uploaded")
     guard_memory(request)
+    from .uploads import receive_files, remove_files  # python-multipart loads with the first upload
+
     files = await receive_files(request.headers, request.stream(), limit_mb=s.settings.MAX_UPLOAD_MB)
     try:
         added, refused = await run_in_threadpool(s.ingest_files, files)

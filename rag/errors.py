@@ -45,10 +45,10 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app) -> None:
-    from ingest import IngestError
-    from store import StoreError
+    from ingest.errors import IngestError
+    from store.errors import StoreError
 
-    from .llm import LLMError
+    from .llm_errors import LLMError  # not .llm: httpx loads only when an LLM is called
 
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(HTTPException, _http_error)
