@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 
 from rag.settings import Settings
 
@@ -48,7 +47,7 @@ def _settings(args) -> Settings:
         overrides["HOST"] = args.host
     if getattr(args, "port", None):
         overrides["PORT"] = args.port
-    return replace(Settings.from_env(), **overrides)
+    return Settings.from_env().replace(**overrides)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,9 +4,8 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, TextIO
+from collections.abc import Iterator
 
 from store import StoreError, open_store
 
@@ -17,12 +16,12 @@ from .settings import Settings
 CORPUS_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
 
 
-@dataclass
 class IngestReport:
-    files: int = 0
-    documents: int = 0
-    duplicates: int = 0
-    failures: list[tuple[str, str]] = field(default_factory=list)
+    """What a bulk ingest did: files seen, documents added, duplicates, failures with reasons."""
+
+    def __init__(self) -> None:
+        self.files = self.documents = self.duplicates = 0
+        self.failures: list[tuple[str, str]] = []
 
 
 def walk(paths: list[str], pattern: str) -> Iterator[Path]:
@@ -39,7 +38,7 @@ def is_corpus(path: Path) -> bool:
     return path.name.lower().endswith(CORPUS_SUFFIXES)
 
 
-def ingest_paths(library: Library, paths: list[str], pattern: str, out: TextIO) -> IngestReport:
+def ingest_paths(library: Library, paths: list[str], pattern: str, out) -> IngestReport:
     """Ingest every file; failures are collected, never fatal."""
     import ingest
 
@@ -83,7 +82,7 @@ def _ingest_one(library: Library, path: Path, progress: Progress) -> tuple[list,
     return library.add_file(path, path.name), 0
 
 
-def print_summary(report: IngestReport, out: TextIO) -> int:
+def print_summary(report: IngestReport, out) -> int:
     """The closing summary; the exit status (1 if any file failed)."""
     print(f"ingested {report.documents} documents from {report.files} files"
           f" ({report.duplicates} already there), {len(report.failures)} failed", file=out)

@@ -9,8 +9,8 @@ with other settings is rebuilt from the stored chunk text.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from itertools import compress
-from typing import Callable
 
 from store import Store
 from tfidf import IndexFormatError, IndexParams, InvertedIndex, ScoringParams, dump_index, load_index

@@ -9,10 +9,9 @@ document or none of it.
 from __future__ import annotations
 
 import threading
-from collections import Counter
-from dataclasses import dataclass
+from collections import Counter, namedtuple
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from store import DocumentRecord, NewChunk, NewDocument, Store
 from tfidf import Analyzer, InvertedIndex
@@ -23,27 +22,21 @@ from .settings import Settings
 BULK_BATCH = 256
 
 
-@dataclass(frozen=True)
-class Passage:
+class Passage(namedtuple("Passage", "document_id document_name page heading score text source_id",
+                         defaults=(None,))):
     """A retrieved chunk with what a citation needs."""
 
-    document_id: str
-    document_name: str
-    page: int | None
-    heading: str | None
-    score: float
-    text: str
-    source_id: str | None = None
+    __slots__ = ()
 
     def public(self) -> dict:
         return {"document_id": self.document_id, "document_name": self.document_name, "page": self.page,
                 "heading": self.heading, "score": round(self.score, 6), "text": self.text}
 
 
-@dataclass(frozen=True)
-class Added:
-    document: DocumentRecord
-    duplicate: bool = False
+class Added(namedtuple("Added", "document duplicate", defaults=(False,))):
+    """A document the library took in, or found already there (duplicate)."""
+
+    __slots__ = ()
 
     def public(self) -> dict:
         return self.document.public() | {"duplicate": self.duplicate}

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TextIO
 
 
 def rss_mb() -> float:
@@ -16,7 +15,7 @@ def rss_mb() -> float:
 class Progress:
     """Counts files, documents, pages and bytes; reports rate and RSS."""
 
-    def __init__(self, out: TextIO, every: float = 2.0) -> None:
+    def __init__(self, out, every: float = 2.0) -> None:
         self.out, self.every = out, every
         self.tty = out.isatty()
         self.started = self.shown = time.monotonic()

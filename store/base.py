@@ -5,12 +5,14 @@ instances is a second class with the same methods.
 """
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Protocol
+from collections.abc import Iterable, Iterator
 
 from .model import ChunkRecord, DocumentRecord, NewChunk, NewDocument
 
 
-class Store(Protocol):
+class Store:
+    """The methods a store backend provides (SQLiteStore today; PostgreSQL later)."""
+
     read_only: bool
 
     def generation(self) -> int:

@@ -13,9 +13,9 @@ import mmap
 import os
 import sqlite3
 import threading
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from .errors import ReadOnlyStore, StoreCorrupt, StoreError
 from .model import ChunkRecord, DocumentRecord, NewChunk, NewDocument

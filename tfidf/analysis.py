@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from typing import Callable
+from collections.abc import Callable
 
 from .errors import AnalysisError
 from .stopwords import stopwords_for

@@ -12,7 +12,6 @@ import json
 import struct
 import sys
 from array import array
-from typing import Any
 
 from .errors import IndexFormatError
 from .index import IndexParams, InvertedIndex
@@ -62,7 +61,7 @@ def _pad(n: int) -> bytes:
     return b"\x00" * (-n % 8)
 
 
-def dump_index(index: InvertedIndex, meta: dict[str, Any] | None = None) -> bytes:
+def dump_index(index: InvertedIndex, meta: dict | None = None) -> bytes:
     """The index (compacted first) as bytes, with ``meta`` stored in the header."""
     weights = index.refresh()
     arrays = _arrays(index, weights)
@@ -112,7 +111,7 @@ def _read_arrays(view: memoryview, header: dict, offset: int) -> tuple[bytes, di
     return blob, arrays
 
 
-def load_index(buffer) -> tuple[InvertedIndex, dict[str, Any]]:
+def load_index(buffer) -> tuple[InvertedIndex, dict]:
     """An index and its ``meta`` from bytes made by :func:`dump_index`."""
     header, offset = read_header(buffer)
     blob, arrays = _read_arrays(memoryview(buffer), header, offset)

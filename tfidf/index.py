@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections import Counter
-from dataclasses import dataclass
+from collections import Counter, namedtuple
+from collections.abc import Iterable, Mapping
 from itertools import compress
-from typing import Iterable, Mapping
 
 from .errors import SettingsError
 from .postings import Postings
@@ -22,24 +21,24 @@ from .vocabulary import make_vocabulary
 from .weights import Weights, compute_weights
 
 
-@dataclass(frozen=True)
-class IndexParams:
-    """How the index weighs terms and how large its vocabulary may grow."""
+class IndexParams(namedtuple("IndexParams", "scoring max_features")):
+    """How the index weighs terms, and how large its vocabulary may grow.
 
-    scoring: ScoringParams = ScoringParams()
-    max_features: int | None = None  # None: every term; else hash terms into this many buckets
+    ``max_features``: None keeps every term; a number hashes terms into that many buckets.
+    """
 
-    def __post_init__(self) -> None:
-        if self.max_features is not None and self.max_features < 1:
-            raise SettingsError(f"max_features must be a positive number or None, got {self.max_features}")
+    __slots__ = ()
+
+    def __new__(cls, scoring: ScoringParams = ScoringParams(), max_features: int | None = None) -> "IndexParams":
+        if max_features is not None and max_features < 1:
+            raise SettingsError(f"max_features must be a positive number or None, got {max_features}")
+        return super().__new__(cls, scoring, max_features)
 
 
-@dataclass(frozen=True)
-class IndexStats:
-    documents: int
-    terms: int
-    postings: int
-    bytes: int
+class IndexStats(namedtuple("IndexStats", "documents terms postings bytes")):
+    """Sizes of an index: live documents, vocabulary, postings, bytes held."""
+
+    __slots__ = ()
 
     @property
     def bytes_per_posting(self) -> float:

@@ -7,26 +7,24 @@ document is ``sum(query_weight(t) * impact(t, d) for t in query)``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections import namedtuple
 
 from .errors import SettingsError
 
 SCORINGS = ("bm25", "tfidf")
 
 
-@dataclass(frozen=True)
-class ScoringParams:
-    """Which model ranks, and its parameters."""
+class ScoringParams(namedtuple("ScoringParams", "scoring k1 b")):
+    """Which model ranks (bm25 or tfidf), and BM25's k1 and b."""
 
-    scoring: str = "bm25"
-    k1: float = 1.2
-    b: float = 0.75
+    __slots__ = ()
 
-    def __post_init__(self) -> None:
-        if self.scoring not in SCORINGS:
-            raise SettingsError(f"scoring {self.scoring!r} is not one of {', '.join(SCORINGS)}")
-        if not (self.k1 >= 0 and 0 <= self.b <= 1):
-            raise SettingsError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={self.k1}, b={self.b}")
+    def __new__(cls, scoring: str = "bm25", k1: float = 1.2, b: float = 0.75) -> "ScoringParams":
+        if scoring not in SCORINGS:
+            raise SettingsError(f"scoring {scoring!r} is not one of {', '.join(SCORINGS)}")
+        if not (k1 >= 0 and 0 <= b <= 1):
+            raise SettingsError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={k1}, b={b}")
+        return super().__new__(cls, scoring, k1, b)
 
 
 def bm25_idf(df: int, n_docs: int) -> float:

@@ -10,18 +10,15 @@ and the order of terms cannot change a result.
 from __future__ import annotations
 
 import heapq
-from collections import Counter
+from collections import Counter, namedtuple
 from itertools import compress
 from operator import itemgetter
-from typing import NamedTuple
 
 from .scoring import l2_norm, sublinear_tf
 
 
-class Hit(NamedTuple):
-    key: int  # the caller's document key
-    group: int  # the group it belongs to (itself when ungrouped)
-    score: float
+Hit = namedtuple("Hit", "key group score")
+Hit.__doc__ = "A search result: the caller's document key, its group (itself when ungrouped), its score."
 
 
 QUERY_LEVELS = 0xFFFF

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from array import array
-from dataclasses import dataclass
+from collections import namedtuple
 from itertools import compress, repeat
 from operator import add, mul, truediv
 
@@ -20,17 +20,15 @@ LEVELS = 0xFFFF
 FLOOR_DEPTHS = (10, 100)  # k values for which each term keeps its k-th best impact
 
 
-@dataclass(frozen=True)
-class Weights:
-    """Derived, read-only weights: a quantised impact per posting, a ceiling and idf per term."""
+class Weights(namedtuple("Weights", "impacts upper floors idf scale n_docs avg_len")):
+    """Derived, read-only weights: a quantised impact per posting, a ceiling and idf per term.
 
-    impacts: array  # 'H', parallel to postings.docs
-    upper: array  # 'H', per term: the largest impact in its list
-    floors: dict  # depth -> array 'H', per term: its depth-th best impact over distinct groups
-    idf: array  # 'f', per term
-    scale: float  # score = sum of impacts * scale
-    n_docs: int
-    avg_len: float
+    impacts: 'H' array parallel to postings.docs; upper: per term, the largest
+    impact in its list; floors: depth -> per term, its depth-th best impact over
+    distinct groups; idf: per term; scale: score = sum of impacts * scale.
+    """
+
+    __slots__ = ()
 
 
 def compute_weights(postings, lens: array, alive: bytearray, groups: array, params: ScoringParams) -> Weights:
