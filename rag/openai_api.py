@@ -25,11 +25,23 @@ def split_messages(body: dict) -> tuple[str, list[dict]]:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise ApiError(422, "`messages` must be a non-empty list of {role, content} objects")
-    users = [i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "user"]
-    if not users or not isinstance(messages[users[-1]].get("content"), str):
+    turns = [{"role": m.get("role"), "content": text_of(m.get("content"))} for m in messages if isinstance(m, dict)]
+    users = [i for i, m in enumerate(turns) if m["role"] == "user"]
+    if not users or not (turns[users[-1]]["content"] or "").strip():
         raise ApiError(422, "`messages` needs a user message with text content")
     last = users[-1]
-    return messages[last]["content"], [m for m in messages[:last] if isinstance(m, dict)]
+    return turns[last]["content"], [m for m in turns[:last] if m["content"] is not None]
+
+
+def text_of(content) -> str | None:
+    """A message's text: a string, or the text parts of a list of content parts."""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return None
+    texts = [part["text"] for part in content
+             if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)]
+    return "\n".join(texts) if texts else None
 
 
 def footer(sources: list[dict], cited: list[int]) -> str:
@@ -54,7 +66,8 @@ async def chat_completions(request: Request) -> Response:
     model, completion_id = str(body.get("model") or MODEL_ID), f"chatcmpl-{uuid.uuid4().hex[:24]}"
     if body.get("stream"):
         chunks = _chunks(s.answerer.stream(question, top_k, history), completion_id, model)
-        return StreamingResponse(chunks, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        return StreamingResponse(chunks, media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     answer = await s.answerer.answer(question, top_k, history)
     message = {"role": "assistant", "content": answer.text + footer(answer.sources, answer.cited)}
     return JSONResponse(_envelope("chat.completion", completion_id, model) | {
