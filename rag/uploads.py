@@ -83,7 +83,7 @@ class _Receiver:
             return
         current = self.files[-1]
         current.size += end - start
-        if current.size > self.limit_mb * 1024 * 1024:
+        if sum(f.size for f in self.files) > self.limit_mb * 1024 * 1024:  # all files, as Content-Length
             raise _too_large(self.limit_mb)
         self._handle.write(data[start:end])
 
