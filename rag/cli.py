@@ -46,28 +46,28 @@ def ingest_paths(library: Library, paths: list[str], pattern: str, out) -> Inges
     for path in walk(paths, pattern):
         report.files += 1
         try:
-            added, skipped = _ingest_one(library, path, progress)
+            new, already, pages = _ingest_one(library, path, progress)
         except (ingest.IngestError, OSError) as exc:
             report.failures.append((str(path), str(exc)))
             progress.failed(path, exc)
             continue
-        report.documents += sum(not a.duplicate for a in added)
-        report.duplicates += sum(a.duplicate for a in added) + skipped
-        progress.file_done(path, added, skipped)
+        report.documents += new
+        report.duplicates += already
+        progress.file_done(path, new, already, pages)
     library.save()
     progress.finish()
     return report
 
 
-def _ingest_one(library: Library, path: Path, progress: Progress) -> tuple[list, int]:
-    """What ``path`` added, and how many of its corpus records were already stored (skipped)."""
+def _ingest_one(library: Library, path: Path, progress: Progress) -> tuple[int, int, int]:
+    """Documents ``path`` added, documents it holds that were already stored, pages added."""
     import ingest
 
     limit = library.settings.MAX_UPLOAD_MB * 1024 * 1024
     if not is_corpus(path) and path.stat().st_size > limit:
         raise ingest.TooLarge(f"{path.name} is larger than MAX_UPLOAD_MB={library.settings.MAX_UPLOAD_MB:g}")
     if is_corpus(path):
-        added, read = [], 0
+        read = new = 0
 
         def counted(records):
             nonlocal read
@@ -75,11 +75,13 @@ def _ingest_one(library: Library, path: Path, progress: Progress) -> tuple[list,
                 read += 1
                 yield record
 
-        for item in library.add_records(counted(ingest.iter_records(path))):
-            added.append(item)
+        for _ in library.add_records(counted(ingest.iter_records(path))):  # counted, not kept: memory stays flat
+            new += 1
             progress.record_done()
-        return added, read - len(added)  # the library skips the records it already holds, silently
-    return library.add_file(path, path.name), 0
+        return new, read - new, 0  # the library skips the records it already holds, silently
+    added = library.add_file(path, path.name)
+    fresh = [a for a in added if not a.duplicate]
+    return len(fresh), len(added) - len(fresh), sum(a.document.pages or 0 for a in fresh)
 
 
 def print_summary(report: IngestReport, out) -> int:

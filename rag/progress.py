@@ -46,13 +46,12 @@ class Progress:
         self._counted += 1
         self._show()
 
-    def file_done(self, path: Path, added: list, skipped: int = 0) -> None:
-        """A file is finished: ``added`` as the library returned it, ``skipped`` corpus records already stored."""
+    def file_done(self, path: Path, new: int, already: int = 0, pages: int = 0) -> None:
+        """A file is finished: ``new`` documents added, ``already`` there before, ``pages`` added."""
         self.files += 1
-        new = [a for a in added if not a.duplicate]
-        self.already += len(added) - len(new) + skipped
-        self.documents += len(new) - self._counted
-        self.pages += sum(a.document.pages or 0 for a in new)
+        self.documents += new - self._counted  # corpus records were counted one by one
+        self.already += already
+        self.pages += pages
         self._counted = 0
         self.bytes += path.stat().st_size
         self._show()
