@@ -360,10 +360,8 @@ def test_the_server_finds_what_the_cli_ingested_and_the_cli_finds_what_the_serve
     assert again.returncode == 0 and again.summary() == (0, 2, 3, 0), again.out
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: Library.save() tags the snapshot with the store's generation at save"
-                   " time, so the server's next save marks an index without the CLI's documents as current, and"
-                   " indexing.reconcile() only adds chunks above the last indexed key")
 def test_documents_the_cli_ingests_while_the_server_runs_are_found_after_a_restart(tmp_path):
+    """The server's later saves must not mark an index without the command line's documents as current."""
     from starlette.testclient import TestClient
 
     from rag.settings import Settings
