@@ -177,6 +177,22 @@ def test_earlier_turns_reach_the_provider(servers, fake_provider, stream):
     assert QUESTION in sent[-1]["content"] and "misfits" in sent[-1]["content"]  # the question with its sources
 
 
+def test_content_parts_are_read_as_text(servers, fake_provider):
+    """Clients may send content as a list of parts ({"type": "text", ...}); their text counts."""
+    messages = [
+        {"role": "user", "content": [{"type": "text", "text": "Tell me"}, {"type": "text", "text": "about bananas"}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "Bananas are long yellow fruit [1]."}]},
+        {"role": "user", "content": [{"type": "text", "text": QUESTION},
+                                     {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]},
+    ]
+    completion = ask(client_for(servers["llm"]), messages=messages)
+    assert completion.model_extra["sources"][0]["document_name"] == "crazyones.pdf"
+    sent = fake_provider.chat_requests[0].json["messages"]
+    assert sent[1:3] == [{"role": "user", "content": "Tell me\nabout bananas"},
+                         {"role": "assistant", "content": "Bananas are long yellow fruit [1]."}]
+    assert QUESTION in sent[-1]["content"] and "base64" not in fake_provider.chat_requests[0].prompt
+
+
 def test_history_is_bounded(servers, fake_provider):
     turns = []
     for i in range(8):
