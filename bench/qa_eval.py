@@ -1,40 +1,54 @@
-"""QA bench for the extractive answerer (no LLM).
+"""QA bench for the extractive answerer (no LLM), on the product's own retrieval.
 
-For each question in bench/qa/questions.jsonl: retrieve the top-k paragraphs of the pool
-(the shared PDFs, split by bench/qa/paragraphs.py), build the extractive answer, and report
-per split (dev/test):
-  (a) retrieval hit@k: the answer-bearing paragraph is among the k retrieved;
-  (b) answer@400: the first 400 characters of the answer contain an accepted answer string
-      (NFKC, case- and whitespace-insensitive) -- for rag.extractive and for a naive baseline
-      (best single sentence by raw term overlap); also given (a), i.e. when retrieval found
-      the answer-bearing paragraph (the extractor's own share of the job).
+Retrieval is ``rag.library.Library.search(question, k)`` over an in-memory Library, for two
+unit sets (bench/qa/units.py): ``chunks`` -- the QA PDFs ingested with ``add_file`` exactly as
+uploads are, so the units are the server's 2000-character chunks -- and ``paragraphs`` -- the
+pool of bench/qa/paragraphs.py as one corpus record each. The same units also go to bm25s
+(bench/qa_peer_bm25s.py, run with the bench venv in the same invocation) as the peer retriever.
 
-  python -m bench.qa_eval [--split dev|test|all] [--k 5] [--show-misses]
+For each question in bench/qa/questions.jsonl, unit set and retriever, per split (dev/test):
+  hit@k   a retrieved unit is from the question's file and page and contains the locator of the
+          answer-bearing paragraph (its ``paragraph`` field);
+  span@k  a retrieved unit holds an accepted answer with its context in that paragraph
+          (see bench/qa/units.py: chunking may cut the paragraph between locator and answer);
+  ours@400 / naive@400  the first 400 characters of the answer -- rag.extractive's, or a naive
+          best-sentence baseline's (largest raw term overlap) -- contain an accepted answer
+          (NFKC, case- and whitespace-insensitive);
+  ours|span  ours@400 among the questions with a span hit (the extractor's own share).
+Also the extractive answerer's time per answer on the chunk units.
+
+  python -m bench.qa_eval [--split dev|test|all] [--k 5] [--units chunks,paragraphs]
+                          [--peer-python .venv-bench/bin/python | none] [--show-misses]
 
 Tune only on dev; test is held out.
 """
 from __future__ import annotations
 
 import argparse
-import math
+import json
 import re
+import statistics
+import subprocess
 import sys
+import tempfile
+import time
 import unicodedata
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
+REPO = Path(__file__).resolve().parents[1]
 if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import snowballstemmer  # noqa: E402
+    sys.path.insert(0, str(REPO))
 
 from bench.qa.dataset import answer_in, load_questions, locate  # noqa: E402
-from bench.qa.paragraphs import Paragraph, build_pool  # noqa: E402
+from bench.qa.paragraphs import build_pool  # noqa: E402
+from bench.qa.units import Gold, Unit, chunk_library, judge, paragraph_library, passage_units  # noqa: E402
 from rag.extractive import extractive_answer  # noqa: E402
 
 WINDOW = 400
+PEER_SCRIPT = REPO / "bench" / "qa_peer_bm25s.py"
+DEFAULT_PEER_PYTHON = REPO / ".venv-bench" / "bin" / "python"
 _WORD = re.compile(r"\w+(?:[.,]\d+)*")
 _STOP = frozenset(
     "a an the and or of to in on at by for with from is are was were be been it its this that "
@@ -47,62 +61,8 @@ def words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
-# ---------------------------------------------------------------------------------------
-# RETRIEVAL -- a self-contained BM25 over the paragraph pool. Swap `retrieve` for the real
-# index (tfidf/) later; it only has to return the top-k Paragraphs for a question.
-# ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Bm25Index:
-    paragraphs: tuple[Paragraph, ...]
-    postings: dict[str, dict[int, int]]
-    lengths: tuple[int, ...]
-    k1: float = 1.2
-    b: float = 0.75
-
-    @classmethod
-    def build(cls, pool: Sequence[Paragraph], analyse: Callable[[str], list[str]]) -> "Bm25Index":
-        postings: dict[str, dict[int, int]] = defaultdict(dict)
-        lengths = []
-        for doc, para in enumerate(pool):
-            counts = Counter(analyse(para.text))
-            lengths.append(sum(counts.values()))
-            for term, tf in counts.items():
-                postings[term][doc] = tf
-        return cls(tuple(pool), dict(postings), tuple(lengths))
-
-    def search(self, query_terms: Sequence[str], k: int) -> list[Paragraph]:
-        n, avg = len(self.lengths), (sum(self.lengths) / max(len(self.lengths), 1)) or 1.0
-        scores: dict[int, float] = defaultdict(float)
-        for term in set(query_terms):
-            docs = self.postings.get(term, {})
-            idf = math.log(1 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
-            for doc, tf in docs.items():
-                norm = self.k1 * (1 - self.b + self.b * self.lengths[doc] / avg)
-                scores[doc] += idf * tf * (self.k1 + 1) / (tf + norm)
-        best = sorted(scores, key=lambda d: (-scores[d], d))[:k]
-        return [self.paragraphs[d] for d in best]
-
-
-def make_analyser() -> Callable[[str], list[str]]:
-    stem = snowballstemmer.stemmer("english").stemWord
-    return lambda text: [stem(w) for w in words(text) if w not in _STOP]
-
-
-def make_retrieve(pool: Sequence[Paragraph]) -> Callable[[str, int], list[Paragraph]]:
-    analyse = make_analyser()
-    index = Bm25Index.build(pool, analyse)
-
-    def retrieve(question: str, k: int) -> list[Paragraph]:
-        """SWAP ME: top-k paragraphs for the question (best first)."""
-        return index.search(analyse(question), k)
-
-    return retrieve
-
-
-# ---------------------------------------------------------------------------------------
-# Naive baseline: the single sentence with the largest raw term overlap.
-# ---------------------------------------------------------------------------------------
 def naive_answer(question: str, passages: Sequence[str]) -> str:
+    """Baseline: the single sentence with the largest raw term overlap with the question."""
     asked = set(words(question)) - _STOP
     best, best_key = "", (0, 0)
     for number, passage in enumerate(passages, start=1):
@@ -114,50 +74,71 @@ def naive_answer(question: str, passages: Sequence[str]) -> str:
     return best
 
 
-# ---------------------------------------------------------------------------------------
-def evaluate(questions: Sequence[dict], pool: Sequence[Paragraph], k: int, show_misses: bool) -> dict:
-    retrieve = make_retrieve(pool)
-    stats: dict[str, Counter] = defaultdict(Counter)
-    for q in questions:
-        gold = locate(q, pool)
-        hits = retrieve(q["question"], k)
-        texts = [p.text for p in hits]
-        ours = extractive_answer(q["question"], texts).text
-        naive = naive_answer(q["question"], texts)
-        hit = gold is not None and any(p.pid == gold.pid for p in hits)
-        row = {
-            "n": 1,
-            "hit": hit,
-            "ours": answer_in(ours[:WINDOW], q["answers"]),
-            "naive": answer_in(naive[:WINDOW], q["answers"]),
-        }
-        row.update(ours_hit=hit and row["ours"], naive_hit=hit and row["naive"])
-        for split in (q.get("split", "all"), "all"):
-            stats[split].update({key: int(v) for key, v in row.items()})
-        if show_misses and not row["ours"]:
-            print(f"\n--- {q.get('id')} [{q.get('split')}] hit={row['hit']} {q['question']} -> {q['answers']}")
-            print(f"    ours : {ours[:WINDOW]!r}")
-            print(f"    naive: {naive[:WINDOW]!r}")
-    return stats
+def peer_rankings(python: Path, units: dict[str, list[Unit]], questions: Sequence[dict], k: int) -> dict:
+    """bm25s's top-k unit ids per unit set and question (bench/qa_peer_bm25s.py in the bench venv)."""
+    with tempfile.TemporaryDirectory(prefix="qa-peer-") as tmp:
+        units_path, questions_path = Path(tmp) / "units.jsonl", Path(tmp) / "questions.jsonl"
+        with units_path.open("w", encoding="utf-8") as out:
+            for name, members in units.items():
+                for unit in members:
+                    out.write(json.dumps({"set": name, "uid": unit.uid, "text": unit.text}) + "\n")
+        with questions_path.open("w", encoding="utf-8") as out:
+            for q in questions:
+                out.write(json.dumps({"id": q["id"], "question": q["question"]}) + "\n")
+        done = subprocess.run(
+            [str(python), str(PEER_SCRIPT), "--units", str(units_path), "--questions", str(questions_path),
+             "--k", str(k)], capture_output=True, text=True, check=False,
+        )
+    if done.returncode:
+        raise SystemExit(f"bm25s peer failed ({python}):\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout)
+
+
+def evaluate(questions: Sequence[dict], runs: dict[tuple[str, str], dict[str, list[Unit]]],
+             golds: dict[str, Gold], show: tuple[str, str] | None) -> tuple[dict, list[tuple[float, float]]]:
+    """Counters per (units, retriever) and split; the extractive answerer's (wall, CPU) seconds
+    per answer on the server's chunks."""
+    stats: dict[tuple[str, str], dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    timings: list[tuple[float, float]] = []
+    for (unit_set, retriever), ranked in runs.items():
+        for q in questions:
+            found, gold = ranked[q["id"]], golds[q["id"]]
+            texts = [u.text for u in found]
+            wall, cpu = time.perf_counter(), time.process_time()
+            ours = extractive_answer(q["question"], texts).text
+            if (unit_set, retriever) == ("chunks", "ours"):
+                timings.append((time.perf_counter() - wall, time.process_time() - cpu))
+            naive = naive_answer(q["question"], texts)
+            verdicts = [judge(gold, u) for u in found]
+            row = {"n": 1, "hit": any(h for h, _ in verdicts), "span": any(s for _, s in verdicts),
+                   "ours": answer_in(ours[:WINDOW], q["answers"]),
+                   "naive": answer_in(naive[:WINDOW], q["answers"])}
+            row["ours_span"] = row["span"] and row["ours"]
+            for split in (q["split"], "all"):
+                stats[(unit_set, retriever)][split].update({key: int(v) for key, v in row.items()})
+            if show == (unit_set, retriever) and not row["ours"]:
+                print(f"\n--- {q['id']} [{q['split']}] span={row['span']} {q['question']} -> {q['answers']}")
+                print(f"    ours : {ours[:WINDOW]!r}")
+                print(f"    naive: {naive[:WINDOW]!r}")
+    return stats, timings
 
 
 def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
 
 
-def table(stats: dict[str, Counter], k: int) -> str:
-    """One row per split: retrieval hit@k, answer@400 (ours, naive), and the same given a hit."""
-    head = (f"{'split':<6} {'n':>4} {f'hit@{k}':>7} {'ours@400':>9} {'naive@400':>10}"
-            f" {'ours|hit':>9} {'naive|hit':>10}")
+def table(stats: dict, k: int, splits: Sequence[str]) -> str:
+    head = (f"{'units':<11} {'retriever':<9} {'split':<5} {'n':>4} {f'hit@{k}':>7} {f'span@{k}':>7}"
+            f" {'ours@400':>9} {'naive@400':>10} {'ours|span':>10}")
     lines = [head, "-" * len(head)]
-    splits = [s for s in ("dev", "test") if s in stats] or ["all"]
-    for split in splits + (["all"] if len(splits) > 1 else []):
-        c = stats[split]
-        lines.append(
-            f"{split:<6} {c['n']:>4} {_pct(c['hit'], c['n']):>7} {_pct(c['ours'], c['n']):>9}"
-            f" {_pct(c['naive'], c['n']):>10} {_pct(c['ours_hit'], c['hit']):>9}"
-            f" {_pct(c['naive_hit'], c['hit']):>10}"
-        )
+    for (unit_set, retriever), by_split in stats.items():
+        for split in splits:
+            c = by_split[split]
+            lines.append(
+                f"{unit_set:<11} {retriever:<9} {split:<5} {c['n']:>4} {_pct(c['hit'], c['n']):>7}"
+                f" {_pct(c['span'], c['n']):>7} {_pct(c['ours'], c['n']):>9} {_pct(c['naive'], c['n']):>10}"
+                f" {_pct(c['ours_span'], c['span']):>10}"
+            )
     return "\n".join(lines)
 
 
@@ -165,14 +146,46 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--split", choices=("dev", "test", "all"), default="all")
     parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--units", default="chunks,paragraphs", help="comma-separated: chunks, paragraphs")
     parser.add_argument("--pdf-dir", type=Path, default=None)
-    parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--peer-python", default=str(DEFAULT_PEER_PYTHON),
+                        help="python with bm25s and PyStemmer, or 'none' to skip the peer")
+    parser.add_argument("--show-misses", action="store_true", help="print ours@400 misses (chunks, ours)")
     args = parser.parse_args(argv)
+
     pool = build_pool(args.pdf_dir)
-    questions = [q for q in load_questions() if args.split == "all" or q.get("split") == args.split]
-    stats = evaluate(questions, pool, args.k, args.show_misses)
-    print(f"{len(pool)} paragraphs, {len(questions)} questions")
-    print(table(stats, args.k))
+    questions = [q for q in load_questions() if args.split == "all" or q["split"] == args.split]
+    golds = {q["id"]: Gold.of(q, locate(q, pool)) for q in questions}
+    unit_sets, runs = {}, {}
+    for name in args.units.split(","):
+        started = time.perf_counter()
+        if name == "chunks":
+            library, units = chunk_library(args.pdf_dir)
+            by_pid = None
+        elif name == "paragraphs":
+            library, units = paragraph_library(pool)
+            by_pid = {u.uid: u for u in units}
+        else:
+            parser.error(f"unknown unit set {name!r}")
+        unit_sets[name] = units
+        runs[(name, "ours")] = {q["id"]: passage_units(library, q["question"], args.k, by_pid) for q in questions}
+        print(f"{name}: {len(units)} units, indexed and searched in {time.perf_counter() - started:.1f}s")
+    if args.peer_python != "none":
+        peer = peer_rankings(Path(args.peer_python), unit_sets, questions, args.k)
+        print(f"bm25s {peer['version']} (PyStemmer {peer['pystemmer']}), {peer.get('params')}")
+        for name, units in unit_sets.items():
+            by_uid = {u.uid: u for u in units}
+            runs[(name, "bm25s")] = {qid: [by_uid[uid] for uid in uids] for qid, uids in peer["ranked"][name].items()}
+    runs = dict(sorted(runs.items(), key=lambda item: item[0]))
+    stats, timings = evaluate(questions, runs, golds, ("chunks", "ours") if args.show_misses else None)
+    splits = ["dev", "test", "all"] if args.split == "all" else [args.split]
+    print(f"{len(pool)} paragraphs, {len(questions)} questions, k={args.k}")
+    print(table(stats, args.k, splits))
+    if timings:
+        wall, cpu = (sorted(1000 * t[i] for t in timings) for i in (0, 1))
+        print(f"extractive_answer on {args.k} chunks, per answer: wall mean {statistics.mean(wall):.1f} ms "
+              f"(median {statistics.median(wall):.1f}, max {wall[-1]:.1f}); CPU mean {statistics.mean(cpu):.1f} ms "
+              f"(median {statistics.median(cpu):.1f}, max {cpu[-1]:.1f})")
     return 0
 
 

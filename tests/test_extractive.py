@@ -186,3 +186,121 @@ def test_qa_bench_question_file_is_well_formed():
         assert r["question"].strip() and r["file"].endswith(".pdf") and r["page"] >= 1
         assert r["answers"] and all(a.strip() for a in r["answers"]) and r["paragraph"].strip()
     assert len({r["question"] for r in rows}) == len(rows)
+
+
+# --- answer types, proximity, stemming ------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("When was the bridge opened?", "date"),
+        ("How many visitors came?", "number"),
+        ("How long does the climb take?", "duration"),
+        ("What was the personal exemption amount for 2007?", "money"),
+        ("At what time did the argument begin?", "time"),
+        ("What is the toll-free number for the Taxpayer Advocate Service?", "phone"),
+        ("Which form should I use to notify the IRS of a new address?", "form"),
+        ("Who signed the directive?", "person"),
+        ("Where should I mail the return?", "place"),
+        ("In welchem Buch kann man den Beweis nachlesen?", "title"),
+        ("Wie nennt man diesen Raum?", "term"),
+        ("Why is the sky blue?", None),
+    ],
+)
+def test_expected_answer_types(question, kind):
+    from rag.answer_types import answer_type
+
+    found = answer_type(question)
+    assert (found.name if found else None) == kind
+
+
+def test_answer_type_items_must_be_new_and_names_not_common_words():
+    from rag.answer_types import answer_type, cues
+
+    question = "Who is the FAA contact person for the proposed AD?"
+    kind = answer_type(question)
+    sentence = "Contact Customer Support or Doug Rudolph, FAA, for details."
+    spans = cues(kind, sentence, question, common=frozenset({"customer", "support", "for"}))
+    assert [sentence[a:b] for a, b in spans] == ["Doug Rudolph"]
+    form = answer_type("Which form do I file?")
+    assert [m for m in cues(form, "File Form 8840 (see Form 1040).", "Which Form 1040 do I file?")] == [(5, 14)]
+
+
+def test_an_answer_in_the_sentence_after_the_question_terms_is_found(monkeypatch):
+    """Proximity runs across sentence ends: the date right after "no later than" is credited."""
+    import rag.extractive
+
+    passages = [
+        "Your employer is required to send Form W-2 to you no later than:\n\nJanuary 31, 2008.\n\n"
+        "If you lose your Form W-2, ask your employer for a new one.",
+        "Employers filed many Forms W-2 in 2007 and 2008.",
+    ]
+    question = "By what date must my employer send me my Form W-2?"
+    found = [s for s, _ in sentences_of(extractive_answer(question, passages).text)]
+    assert "January 31, 2008." in found
+    assert found.index("January 31, 2008.") < found.index("If you lose your Form W-2, ask your employer for a new one.")
+    monkeypatch.setattr(rag.extractive, "W_PROX", 0.0)
+    assert "January 31, 2008" not in extractive_answer(question, passages).text
+
+
+def test_form_question_prefers_the_sentence_naming_a_form():
+    passages = ["Always notify the IRS of your new address. To do this, use Form 8822. "
+                "Addresses abroad are handled by the IRS office in your country."]
+    answer = extractive_answer("Which form should I use to notify the IRS of a new address?", passages)
+    assert answer.text.startswith("To do this, use Form 8822. [1]")
+
+
+def test_terms_use_porter2_and_split_words_run_together():
+    import snowballstemmer
+
+    from rag.extractive import terms
+
+    words = ["connection", "generously", "dividends", "taxpayers", "running", "exemption"]
+    snowball = snowballstemmer.stemmer("english")
+    assert terms(" ".join(words)) == [snowball.stemWord(w) for w in words]
+    assert terms("theRevenue Service") == terms("the revenue service")
+
+
+def test_stem_cache_is_per_instance_and_bounded():
+    from rag.extractive import _Terms
+
+    analyse = _Terms(limit=3)
+    assert analyse("connections running dividends taxpayers") == ["connect", "run", "dividend", "taxpay"]
+    assert len(analyse._tokens) <= 3
+    assert _Terms()._tokens == {}
+
+
+# --- the real path: PDFs ingested as uploads, Library.search, then the extractive answer ---------
+
+@pytest.fixture(scope="module")
+def pdf_library(pdf_dir):
+    from rag.library import Library
+    from rag.settings import Settings
+    from store import SQLiteStore
+
+    library = Library(SQLiteStore.memory(), Settings())
+    for name in ("federal-register-2020-17221.pdf", "dmca-encrypted-empty-user-pw.pdf"):
+        library.add_file(pdf_dir / name, name)
+    return library
+
+
+@pytest.mark.parametrize(
+    "question, expected, document",
+    [
+        ("When was the Digital Millennium Copyright Act signed into law?", "October 28, 1998",
+         "dmca-encrypted-empty-user-pw.pdf"),
+        ("By how many knots must the two airspeed readings differ to trigger the IAS DISAGREE alert?",
+         "5 knots", "federal-register-2020-17221.pdf"),
+        ("When did the FAA issue Emergency AD 2018-23-51?", "November 7, 2018",
+         "federal-register-2020-17221.pdf"),
+    ],
+)
+def test_real_retrieval_and_extractive_answer_on_shared_pdfs(pdf_library, question, expected, document):
+    from rag.answering import extractive
+
+    passages = pdf_library.search(question, pdf_library.settings.TOP_K)
+    answer = extractive(question, passages)
+    assert answer.mode == "extractive"
+    assert expected.casefold() in " ".join(answer.text[:400].split()).casefold(), answer.text
+    cited = [answer.sources[n - 1] for n in answer.cited]
+    assert any(s["document_name"] == document for s in cited)
