@@ -23,7 +23,7 @@ def _log(message: str, *args) -> None:
     import logging  # loaded only when there is something to say
 
     logging.getLogger("rag.index").info(message, *args)
-ANALYSIS_VERSION = 1  # bump when tokenisation or stemming changes what terms a text gives
+ANALYSIS_VERSION = 2  # bump when tokenisation or stemming changes what terms a text gives
 
 ChunkTerms = Callable[[str | None, str], Counter]
 
@@ -40,13 +40,14 @@ def signature(settings: Settings) -> dict:
             "max_features": settings.MAX_FEATURES}
 
 
-def open_index(store: Store, settings: Settings, chunk_terms: ChunkTerms) -> tuple[InvertedIndex, bool]:
-    """The index for ``store``, and whether it differs from the saved snapshot."""
+def open_index(store: Store, settings: Settings, chunk_terms: ChunkTerms) -> tuple[InvertedIndex, int, bool]:
+    """The index for ``store``, the store generation it reflects, and whether it differs from the snapshot."""
     index, meta = _load(store, settings)
-    if meta.get("generation") == store.generation():
-        return index, False
-    changed = reconcile(index, store, chunk_terms)
-    return index, changed or meta.get("generation") is None
+    generation = store.generation()
+    if meta.get("generation") == generation:
+        return index, generation, False
+    index, changed = reconcile(index, store, settings, chunk_terms)
+    return index, generation, changed or meta.get("generation") is None
 
 
 def _load(store: Store, settings: Settings) -> tuple[InvertedIndex, dict]:
@@ -66,21 +67,32 @@ def _load(store: Store, settings: Settings) -> tuple[InvertedIndex, dict]:
     return InvertedIndex(index_params(settings)), {}
 
 
-def reconcile(index: InvertedIndex, store: Store, chunk_terms: ChunkTerms) -> bool:
-    """Make ``index`` hold exactly the store's chunks; whether anything changed."""
+def reconcile(index: InvertedIndex, store: Store, settings: Settings,
+              chunk_terms: ChunkTerms) -> tuple[InvertedIndex, bool]:
+    """An index holding exactly the store's chunks (``index`` updated, or rebuilt), and whether it changed.
+
+    Chunks another process committed below the last indexed key cannot be
+    added in key order, so then the index is rebuilt from the store.
+    """
     stored = store.chunk_keys()
     indexed = list(compress(index.keys, index.alive))
+    last = indexed[-1] if indexed else 0
+    missing = set(stored).difference(indexed)
+    if missing and min(missing) < last:
+        _log("the store gained chunks this index cannot append; rebuilding it from the store")
+        return _add_chunks(InvertedIndex(index_params(settings)), store, 0, chunk_terms), True
     gone = set(indexed).difference(stored)
     for key in gone:
         index.delete(key)
-    last = indexed[-1] if indexed else 0
-    added = 0
-    for chunk in store.iter_chunks(after=last):
+    if gone or missing:
+        _log("index reconciled with the store: %d chunks removed, %d added", len(gone), len(missing))
+    return _add_chunks(index, store, last, chunk_terms), bool(gone or missing)
+
+
+def _add_chunks(index: InvertedIndex, store: Store, after: int, chunk_terms: ChunkTerms) -> InvertedIndex:
+    for chunk in store.iter_chunks(after=after):
         index.add(chunk.key, chunk_terms(chunk.heading, chunk.text), group=chunk.document_key)
-        added += 1
-    if gone or added:
-        _log("index reconciled with the store: %d chunks removed, %d added", len(gone), added)
-    return bool(gone or added)
+    return index
 
 
 def save_index(index: InvertedIndex, store: Store, settings: Settings, generation: int) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from store import DocumentRecord, NewChunk, NewDocument, Store
 from tfidf import Analyzer, InvertedIndex
 
-from .indexing import open_index, save_index
+from .indexing import open_index, reconcile, save_index
 from .settings import Settings
 
 BULK_BATCH = 256
@@ -68,7 +68,7 @@ class Library:
         self.analyzer = Analyzer(settings.LANGUAGE)
         self._index_lock = threading.RLock()  # guards the index: adds, refreshes, searches
         self._ingest_lock = threading.Lock()  # one ingestion at a time
-        self.index, self._dirty = open_index(store, settings, self.chunk_terms)
+        self.index, self._generation, self._dirty = open_index(store, settings, self.chunk_terms)
         if self._dirty and not store.read_only:
             self.save()
 
@@ -86,6 +86,7 @@ class Library:
 
     def search(self, query: str, top_k: int = 5, *, by_document: bool = False) -> list[Passage]:
         """The best passages for ``query`` (or the best passage of each of the best documents)."""
+        self.sync_if_idle()
         terms = self.analyzer.terms(query)
         with self._index_lock:
             hits = self.index.search(terms, top_k, by_group=by_document)
@@ -187,7 +188,7 @@ class Library:
         with self._index_lock:
             for key, group, counts in staged:
                 self.index.add(key, counts, group=group)
-            self._dirty = True
+            self._committed()
 
     def delete(self, uid: str) -> bool:
         """Remove a document from store and index; False if there was none."""
@@ -198,8 +199,35 @@ class Library:
             with self._index_lock:
                 for key in keys:
                     self.index.delete(key)
-                self._dirty = True
+                self._committed()
             return True
+
+    def _committed(self) -> None:
+        """Account for this process's own commit; anything else committed meanwhile needs a resync."""
+        self._dirty = True
+        if self.store.committed == self._generation + 1:
+            self._generation = self.store.committed
+        else:
+            self._generation = -1  # another process wrote too: reconcile before trusting the index
+
+    def sync_if_idle(self) -> None:
+        """Catch up with other processes' changes, unless an ingestion is under way (it will)."""
+        if self.read_only or not self._ingest_lock.acquire(blocking=False):
+            return
+        try:
+            self._sync()
+        finally:
+            self._ingest_lock.release()
+
+    def _sync(self) -> None:
+        """Catch up with documents other processes (the command line) added or deleted; ingest lock held."""
+        generation = self.store.generation()
+        if generation == self._generation:
+            return
+        with self._index_lock:
+            self.index, changed = reconcile(self.index, self.store, self.settings, self.chunk_terms)
+            self._generation = generation
+            self._dirty = self._dirty or changed
 
     def refresh(self) -> None:
         """Fold pending changes into the index now (off the request path)."""
@@ -208,12 +236,15 @@ class Library:
 
     def save(self) -> None:
         """Persist the index snapshot if it changed (no-op when read-only)."""
-        if self.read_only or not self._dirty:
+        if self.read_only:
             return
-        with self._index_lock:
-            generation = self.store.generation()
-            save_index(self.index, self.store, self.settings, generation)
-            self._dirty = False
+        with self._ingest_lock:
+            self._sync()
+            if not self._dirty:
+                return
+            with self._index_lock:
+                save_index(self.index, self.store, self.settings, self._generation)
+                self._dirty = False
 
     def stats(self) -> dict:
         documents, chunks = self.store.counts()

@@ -14,6 +14,7 @@ class Store:
     """The methods a store backend provides (SQLiteStore today; PostgreSQL later)."""
 
     read_only: bool
+    committed: int | None  # the generation this store's own last commit produced
 
     def generation(self) -> int:
         """A number that changes with every committed add or delete."""

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .errors import ReadOnlyStore, StoreCorrupt, StoreError
 from .model import ChunkRecord, DocumentRecord, NewChunk, NewDocument
+from .snapshots import read_snapshot, remove_stale, write_snapshot
 
 SCHEMA_VERSION = 1
 CACHE_KIB = 512  # SQLite's page cache; chunk text is read a few rows at a time
@@ -61,12 +62,18 @@ def is_writable(directory: Path) -> bool:
 class SQLiteStore:
     """The default store: one SQLite file and one index snapshot in a data directory."""
 
-    def __init__(self, connection: sqlite3.Connection, snapshot_path: Path | None, *, read_only: bool) -> None:
+    def __init__(self, connection: sqlite3.Connection, snapshot_path: Path | None, *, read_only: bool,
+                 reader: sqlite3.Connection | None = None) -> None:
         self._db = connection
         self._snapshot_path = snapshot_path
         self._snapshot: bytes | None = None  # in-memory stores keep it here
         self.read_only = read_only
         self._lock = threading.RLock()
+        # Reads go through their own connection: in WAL mode they see the last commit and never
+        # wait for a write transaction (which may be streaming a long PDF in).
+        self.committed: int | None = None  # the generation this store's own last commit produced
+        self._reader = reader or connection
+        self._read_lock = threading.Lock() if reader is not None else self._lock
 
     @classmethod
     def open(cls, data_dir: str | Path, *, read_only: bool | None = None) -> "SQLiteStore":
@@ -80,7 +87,15 @@ class SQLiteStore:
         connection = sqlite3.connect(directory / DB_NAME, check_same_thread=False, isolation_level=None)
         store = cls(connection, directory / SNAPSHOT_NAME, read_only=False)
         store._prepare()
+        store._attach_reader(directory / DB_NAME)
+        remove_stale(directory / SNAPSHOT_NAME)
         return store
+
+    def _attach_reader(self, path: Path) -> None:
+        reader = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        reader.execute("PRAGMA query_only = ON")
+        reader.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        self._reader, self._read_lock = reader, threading.Lock()
 
     @classmethod
     def _open_read_only(cls, directory: Path, *, immutable: bool) -> "SQLiteStore":
@@ -131,8 +146,8 @@ class SQLiteStore:
                                 "deleted here; build the index at deploy time with `python server.py ingest`")
 
     def generation(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+        with self._read_lock:
+            return int(self._reader.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
 
     def add_document(self, document: NewDocument, chunks: Iterable[NewChunk]) -> tuple[DocumentRecord, list[int]]:
         return self.add_documents([(document, chunks)])[0]
@@ -170,6 +185,7 @@ class SQLiteStore:
 
     def _bump(self) -> None:
         self._db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+        self.committed = int(self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
 
     def delete_document(self, uid: str) -> list[int] | None:
         self._writable()
@@ -191,8 +207,8 @@ class SQLiteStore:
         return keys
 
     def _one(self, sql: str, args: tuple) -> DocumentRecord | None:
-        with self._lock:
-            row = self._db.execute(sql, args).fetchone()
+        with self._read_lock:
+            row = self._reader.execute(sql, args).fetchone()
         return _document(row) if row else None
 
     def document(self, uid: str) -> DocumentRecord | None:
@@ -202,19 +218,19 @@ class SQLiteStore:
         return self._one(f"SELECT {_DOC_COLUMNS} FROM documents WHERE sha256 = ?", (sha256,))
 
     def documents(self, limit: int = 100, offset: int = 0) -> list[DocumentRecord]:
-        with self._lock:
-            rows = self._db.execute(f"SELECT {_DOC_COLUMNS} FROM documents ORDER BY id LIMIT ? OFFSET ?",
+        with self._read_lock:
+            rows = self._reader.execute(f"SELECT {_DOC_COLUMNS} FROM documents ORDER BY id LIMIT ? OFFSET ?",
                                     (limit, offset)).fetchall()
         return [_document(r) for r in rows]
 
     def _by_keys(self, table: str, columns: str, keys: Iterable[int], make) -> dict:
         keys = list(keys)
         found = {}
-        with self._lock:
+        with self._read_lock:
             for start in range(0, len(keys), 500):
                 part = keys[start : start + 500]
                 marks = ",".join("?" * len(part))
-                for row in self._db.execute(f"SELECT {columns} FROM {table} WHERE id IN ({marks})", part):
+                for row in self._reader.execute(f"SELECT {columns} FROM {table} WHERE id IN ({marks})", part):
                     found[row[0]] = make(row)
         return found
 
@@ -225,19 +241,19 @@ class SQLiteStore:
         return self._by_keys("chunks", _CHUNK_COLUMNS, keys, _chunk)
 
     def document_names(self) -> dict[int, str]:
-        with self._lock:
-            return dict(self._db.execute("SELECT id, COALESCE(source_id, uid) FROM documents"))
+        with self._read_lock:
+            return dict(self._reader.execute("SELECT id, COALESCE(source_id, uid) FROM documents"))
 
     def known_hashes(self) -> set[str]:
-        with self._lock:
-            return {sha for (sha,) in self._db.execute("SELECT sha256 FROM documents")}
+        with self._read_lock:
+            return {sha for (sha,) in self._reader.execute("SELECT sha256 FROM documents")}
 
     def document_chunks(self, document_key: int) -> Iterator[ChunkRecord]:
         """One document's chunks in order, read a page of rows at a time."""
         after = 0
         while True:
-            with self._lock:
-                rows = self._db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE document_id = ? AND id > ?"
+            with self._read_lock:
+                rows = self._reader.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE document_id = ? AND id > ?"
                                         " ORDER BY id LIMIT 200", (document_key, after)).fetchall()
             if not rows:
                 return
@@ -247,8 +263,8 @@ class SQLiteStore:
     def iter_chunks(self, after: int = 0) -> Iterator[ChunkRecord]:
         """Chunks above ``after`` in key order, read in pages so memory stays flat."""
         while True:
-            with self._lock:
-                rows = self._db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id > ? ORDER BY id LIMIT 1000",
+            with self._read_lock:
+                rows = self._reader.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id > ? ORDER BY id LIMIT 1000",
                                         (after,)).fetchall()
             if not rows:
                 return
@@ -256,42 +272,31 @@ class SQLiteStore:
             after = rows[-1][0]
 
     def chunk_keys(self) -> list[int]:
-        with self._lock:
-            return [k for (k,) in self._db.execute("SELECT id FROM chunks ORDER BY id")]
+        with self._read_lock:
+            return [k for (k,) in self._reader.execute("SELECT id FROM chunks ORDER BY id")]
 
     def counts(self) -> tuple[int, int]:
-        with self._lock:
-            docs = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
-            chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        with self._read_lock:
+            docs = self._reader.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+            chunks = self._reader.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         return docs, chunks
 
     def load_snapshot(self) -> bytes | mmap.mmap | None:
         """The saved index: a read-only memory map of the file (the caller closes it)."""
-        if self._snapshot_path is None:
-            return self._snapshot
-        try:
-            with open(self._snapshot_path, "rb") as handle:
-                if os.fstat(handle.fileno()).st_size == 0:
-                    return None
-                return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        except FileNotFoundError:
-            return None
+        return self._snapshot if self._snapshot_path is None else read_snapshot(self._snapshot_path)
 
     def save_snapshot(self, data: bytes) -> None:
         self._writable()
         if self._snapshot_path is None:
             self._snapshot = bytes(data)
-            return
-        temporary = self._snapshot_path.with_suffix(f".tmp{os.getpid()}")
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self._snapshot_path)
+        else:
+            write_snapshot(self._snapshot_path, data)
 
     def close(self) -> None:
         """Close, folding the WAL into the database so a read-only copy sees everything."""
         with self._lock:
+            if self._reader is not self._db:
+                self._reader.close()
             if not self.read_only:
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()

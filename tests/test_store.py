@@ -105,3 +105,17 @@ def test_a_foreign_file_is_reported_not_crashed_on(tmp_path):
     (tmp_path / "store.sqlite3").write_bytes(b"definitely not sqlite" * 100)
     with pytest.raises(StoreCorrupt):
         open_store(tmp_path)
+
+
+def test_a_killed_writers_temporary_snapshot_is_removed_on_open(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stray = tmp_path / f"index.tmp{dead.stdout.strip()}"  # that process has exited
+    live = tmp_path / f"index.tmp{os.getpid()}"  # this one has not: its save may be under way
+    open_store(tmp_path).close()
+    stray.write_bytes(b"half a snapshot")
+    live.write_bytes(b"a snapshot being written")
+    open_store(tmp_path).close()
+    assert not stray.exists() and live.exists()

@@ -32,3 +32,8 @@ def test_no_stemming_language_and_other_languages():
 def test_any_text_gives_a_list_of_nonempty_terms(text):
     terms = ANALYZER.terms(text)
     assert all(isinstance(t, str) and t for t in terms)
+
+
+def test_arabic_and_hebrew_vowel_points_do_not_split_or_change_words():
+    assert ANALYZER.terms("حَبيبي") == ANALYZER.terms("حبيبي") == ["حبيبي"]
+    assert ANALYZER.terms("שָׁלוֹם") == ANALYZER.terms("שלום") == ["שלום"]

@@ -1,6 +1,6 @@
 """Text analysis: Unicode text in, index terms out.
 
-NFKC normalisation, case folding, word splitting that keeps numbers (``3.5``,
+NFKC normalisation, case folding, Arabic and Hebrew vowel points dropped, word splitting that keeps numbers (``3.5``,
 ``1,000``) and hyphenated (``covid-19`` gives ``covid``, ``19`` and
 ``covid19``) or apostrophised words, stopword removal and Snowball stemming.
 CJK runs, which carry no spaces, become overlapping character bigrams so a
@@ -25,6 +25,9 @@ _KEPT = "-'.,"  # inner punctuation that a token keeps until its own analysis
 _ASCII_SEPARATORS = str.maketrans({c: " " for c in string.punctuation + "\x7f" if c not in _KEPT})
 _SEPARATORS = re.compile(r"[^\w\-'.,]+|_")
 _PIECE = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+(?:'[^\W_]+)*")
+# Arabic tashkeel and Hebrew points: optional vowel marks that text mostly omits.
+_POINTING = re.compile("[\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7\u0610-\u061a\u064b-\u065f"
+                       "\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed]")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 _MAX_TERM_CHARS = 64
 
@@ -111,7 +114,7 @@ class Analyzer:
         text = unicodedata.normalize("NFKC", text).casefold()
         if text.isascii():
             return text.translate(_ASCII_SEPARATORS).split()
-        return _SEPARATORS.sub(" ", text.replace("\u2019", "'")).split()
+        return _SEPARATORS.sub(" ", _POINTING.sub("", text.replace("\u2019", "'"))).split()
 
     def terms(self, text: str) -> list[str]:
         """Index terms of ``text``: words minus stopwords, stemmed."""
