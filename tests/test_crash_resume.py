@@ -266,9 +266,7 @@ def test_sigkill_while_the_index_snapshot_is_written(scifact, tmp_path):
     assert check_consistent(data_dir, tmp_path) == 5183
     stray = sorted(p.name for p in data_dir.iterdir() if p.name.startswith("index.tmp"))
     print(f"killed while {seen} was being written; left over after the resume: {stray}")
-    assert not stray or stray == [seen], stray  # at most the dead process's temporary file is left over
-    if stray:  # harmless to consistency, but a snapshot-sized file that nothing ever removes
-        pytest.xfail(f"known: store.sqlite3 save_snapshot leaves a killed writer's {stray[0]} behind for good")
+    assert stray == [], "the killed writer's temporary snapshot (snapshot-sized) is never removed"
 
 
 # --- PDFs: a folder, a parser child process, failures ----------------------------------------------
