@@ -54,6 +54,7 @@ def ingest_paths(library: Library, paths: list[str], pattern: str, out) -> Inges
         report.documents += new
         report.duplicates += already
         progress.file_done(path, new, already, pages)
+        library.checkpoint()
     library.save()
     progress.finish()
     return report

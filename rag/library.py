@@ -9,6 +9,7 @@ document or none of it.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter, namedtuple
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from .indexing import open_index, reconcile, save_index
 from .settings import Settings
 
 BULK_BATCH = 256
+CHECKPOINT_SECONDS = 30.0  # a long ingest saves the index this often, so a killed run resumes fast
 
 
 class Passage(namedtuple("Passage", "document_id document_name page heading score text source_id",
@@ -63,12 +65,14 @@ def record_sha256(record) -> str:
 class Library:
     """Store + index + analyzer, shared by the server and the command line."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, *, checkpoint_seconds: float = CHECKPOINT_SECONDS) -> None:
         self.store, self.settings = store, settings
+        self.checkpoint_seconds = checkpoint_seconds
         self.analyzer = Analyzer(settings.LANGUAGE)
         self._index_lock = threading.RLock()  # guards the index: adds, refreshes, searches
         self._ingest_lock = threading.Lock()  # one ingestion at a time
         self.index, self._generation, self._dirty = open_index(store, settings, self.chunk_terms)
+        self._saved_at = time.monotonic()
         if self._dirty and not store.read_only:
             self.save()
 
@@ -173,6 +177,8 @@ class Library:
         stored = self.store.add_documents(batch)
         self._index_documents([record for record, _ in stored], batch=[chunks for _, chunks in batch],
                               keys=[keys for _, keys in stored])
+        if time.monotonic() - self._saved_at > self.checkpoint_seconds:
+            self._save_locked()
         for record, _ in stored:
             yield Added(record)
 
@@ -239,12 +245,21 @@ class Library:
         if self.read_only:
             return
         with self._ingest_lock:
-            self._sync()
-            if not self._dirty:
-                return
-            with self._index_lock:
-                save_index(self.index, self.store, self.settings, self._generation)
-                self._dirty = False
+            self._save_locked()
+
+    def checkpoint(self) -> None:
+        """Save if the last save is older than ``checkpoint_seconds`` (bulk ingestion calls this)."""
+        if time.monotonic() - self._saved_at > self.checkpoint_seconds:
+            self.save()
+
+    def _save_locked(self) -> None:
+        self._sync()
+        self._saved_at = time.monotonic()
+        if not self._dirty:
+            return
+        with self._index_lock:
+            save_index(self.index, self.store, self.settings, self._generation)
+            self._dirty = False
 
     def stats(self) -> dict:
         documents, chunks = self.store.counts()

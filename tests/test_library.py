@@ -1,0 +1,28 @@
+"""The library joins store and index: checkpoints during a long ingest."""
+from ingest import Record
+from rag.library import Library
+from rag.settings import Settings
+from store import SQLiteStore
+from tfidf import load_index
+
+
+def _records(n: int) -> list[Record]:
+    return [Record(f"r{i}", f"title {i}", f"text about topic {i} and shared words") for i in range(n)]
+
+
+def test_a_long_bulk_ingest_saves_the_index_as_it_goes():
+    store = SQLiteStore.memory()
+    library = Library(store, Settings(), checkpoint_seconds=0.0)
+    added = list(library.add_records(_records(600)))  # three batches; no explicit save
+    assert len(added) == 600
+    index, meta = load_index(store.load_snapshot())
+    assert meta["generation"] == store.generation() and len(index) == 600
+
+
+def test_without_a_due_checkpoint_nothing_is_saved_until_asked():
+    store = SQLiteStore.memory()
+    library = Library(store, Settings(), checkpoint_seconds=3600.0)
+    list(library.add_records(_records(300)))
+    assert len(load_index(store.load_snapshot())[0]) == 0  # only the empty index saved at open
+    library.save()
+    assert len(load_index(store.load_snapshot())[0]) == 300
