@@ -226,10 +226,6 @@ def test_event_loop_stays_free_during_ingestion(big_upload):
     assert max(latency for _, latency, _ in models) < 0.5, models
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "store/sqlite.py add_documents holds the store lock (and a write transaction on the one connection) "
-    "while rag/library.py add_file streams the PDF's chunks from ingest.extract_sections into it, so "
-    "every read (counts for /health, chunk texts for /search) waits for the whole parse"))
 def test_health_and_search_answer_promptly_during_ingestion(big_upload):
     result, polls = big_upload
     for route in ("/health", "/search"):
