@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, namedtuple
-from itertools import compress
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import itemgetter, mul
 
 from .scoring import l2_norm, sublinear_tf
 
@@ -176,4 +176,7 @@ def search_index(index, weights, term_ids: list[int], k: int, *, by_group: bool,
         acc, floor = accumulate(index.postings, weights, plan, floor, k, grouping)
         items = [(d, s) for d, s in acc.items() if s >= floor] if floor else acc.items()
     scale, keys, groups = weights.scale * query_scale, index.keys, index.groups
-    return [Hit(keys[d], groups[d], s * scale) for d, s in top_k(items, k, keys, groups if by_group else None)]
+    best = top_k(items, k, keys, groups if by_group else None)
+    docs, scores = [d for d, _ in best], [s for _, s in best]
+    return list(map(Hit._make, zip(map(keys.__getitem__, docs), map(groups.__getitem__, docs),
+                                   map(mul, scores, repeat(scale)))))

@@ -15,6 +15,7 @@ from array import array
 from zlib import crc32
 
 _EMPTY = 0xFFFFFFFF
+LOOKUP_CACHE = 4096
 
 
 def _encode(term: str) -> bytes:
@@ -43,6 +44,7 @@ class Vocabulary:
         self.offsets = offsets if offsets is not None else array("I", [0])
         self.table = table if table is not None else array("I", [_EMPTY]) * 1024
         self._recent = _Recent(self._insert)  # terms added since compact(): a C-level fast path for bulk adds
+        self._found: dict[str, int | None] = {}  # recent lookups (query terms recur), emptied when full
         if table is None and len(self):
             self._rehash(len(self.table))
 
@@ -70,8 +72,14 @@ class Vocabulary:
 
     def get(self, term: str) -> int | None:
         """The id of ``term``, or None if it was never indexed."""
+        found = self._found
+        if term in found:
+            return found[term]
+        if len(found) >= LOOKUP_CACHE:
+            found.clear()
         tid = self.table[self._slot(_encode(term))]
-        return None if tid == _EMPTY else tid
+        tid = found[term] = None if tid == _EMPTY else tid
+        return tid
 
     def add(self, term: str) -> int:
         """The id of ``term``, assigning the next one if it is new."""
@@ -93,6 +101,7 @@ class Vocabulary:
         if tid != _EMPTY:
             return tid
         tid = len(self)
+        self._found.pop(term, None)  # it was looked up before it existed
         self.blob += key
         self.offsets.append(len(self.blob))
         self.table[slot] = tid
