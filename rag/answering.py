@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import AsyncIterator, Sequence
 
 from starlette.concurrency import run_in_threadpool
@@ -19,11 +18,10 @@ from .errors import ApiError
 from .extractive import extractive_answer
 from .library import Library, Passage
 from .llm import LLMClient, LLMError
-from .prompting import build_messages, load_prompts
-from .providers import providers_from_env
+from .prompting import PROMPT_DIR, build_messages, load_prompts
+from .providers import providers_from_settings
 from .settings import Settings
 
-BUNDLED_PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 NOTHING_FOUND = "No passage in the documents matches this question."
 
 
@@ -89,8 +87,8 @@ class Answerer:
 
     @classmethod
     def from_settings(cls, settings: Settings, library: Library, http=None) -> "Answerer":
-        providers = providers_from_env(_llm_env(settings))
-        prompts = load_prompts(settings.PROMPT_DIR or BUNDLED_PROMPTS)
+        providers = providers_from_settings(settings)
+        prompts = load_prompts(settings.PROMPT_DIR or PROMPT_DIR)
         if not providers:
             return cls(library, settings, None, prompts)
         import httpx
@@ -187,10 +185,3 @@ async def _finish(answer: Answer) -> AsyncIterator[tuple[str, dict]]:
 def _pieces(text: str) -> list[str]:
     words = text.split(" ")
     return [" ".join(words[i : i + 8]) + (" " if i + 8 < len(words) else "") for i in range(0, len(words), 8)]
-
-
-def _llm_env(settings: Settings) -> dict[str, str]:
-    """The settings the provider layer reads, as environment entries."""
-    names = ("LLM_BASE_URL", "LLM_API_KEY", "LLM_MODEL", "OPENROUTER_API_KEY", "GROQ_API_KEY", "OPENROUTER_MODEL",
-             "GROQ_MODEL", "OPENROUTER_APP_URL", "OPENROUTER_APP_TITLE")
-    return {name: getattr(settings, name) for name in names if getattr(settings, name)}

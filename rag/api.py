@@ -88,7 +88,7 @@ async def health(request: Request) -> JSONResponse:
     s = services(request)
     stats = await run_in_threadpool(s.library.stats)
     return JSONResponse({"status": "ok", "version": request.app.state.version, "memory_mb": round(rss_mb(), 1),
-                         **stats, "uptime_s": round(time.time() - s.started, 1), "mode": s.answerer.mode,
+                         **stats, "uptime_s": round(time.time() - s.started, 1), "mode": s.mode,
                          "read_only": s.library.read_only})
 
 

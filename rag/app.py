@@ -29,6 +29,7 @@ class Services:
         self._owns_http = http_client is None
         self._lock = threading.Lock()
         self._answerer = None
+        self._mode: str | None = None
         self.metrics = Metrics()
 
     @property
@@ -38,6 +39,21 @@ class Services:
                 if self._library is None:
                     self._library = _open_library(self.settings)
         return self._library
+
+    def check_config(self) -> None:
+        """Stop the start on a bad LLM setting or prompt template, without loading the LLM client."""
+        from .prompting import PROMPT_DIR, load_prompts
+        from .providers import providers_from_settings
+
+        self._mode = "llm" if providers_from_settings(self.settings) else "extractive"
+        load_prompts(self.settings.PROMPT_DIR or PROMPT_DIR)
+
+    @property
+    def mode(self) -> str:
+        """"llm" when a provider is configured, else "extractive"."""
+        if self._mode is None:
+            self.check_config()
+        return self._mode
 
     @property
     def answerer(self):
@@ -100,7 +116,7 @@ def build_app(settings: Settings, *, library=None, http_client=None) -> Starlett
     @contextlib.asynccontextmanager
     async def lifespan(app):
         services.library  # open the store and load the index before the first request
-        services.answerer  # a bad LLM setting or prompt template stops the start, not every /health
+        services.check_config()  # a bad LLM setting or prompt template stops the start, not every /health
         yield
         await services.close()
 

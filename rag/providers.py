@@ -99,3 +99,10 @@ def _groq(env: Mapping[str, str]) -> Provider | None:
     if not key:
         return None
     return Provider("groq", GROQ_URL, key, _model(env, "GROQ_MODEL", GROQ_MODEL))
+
+
+def providers_from_settings(settings) -> list[Provider]:
+    """The providers a Settings object configures (its LLM_* / OPENROUTER_* / GROQ_* fields)."""
+    names = ("LLM_BASE_URL", "LLM_API_KEY", "LLM_MODEL", "OPENROUTER_API_KEY", "GROQ_API_KEY", "OPENROUTER_MODEL",
+             "GROQ_MODEL", "OPENROUTER_APP_URL", "OPENROUTER_APP_TITLE")
+    return providers_from_env({name: getattr(settings, name) for name in names if getattr(settings, name)})
