@@ -8,9 +8,8 @@ from its survivors.  Recomputed, lazily, whenever the collection changes.
 """
 from __future__ import annotations
 
-import heapq
 from array import array
-from collections import namedtuple
+from collections import Counter, namedtuple
 from itertools import compress, repeat
 from operator import add, mul, truediv
 
@@ -53,19 +52,29 @@ def term_floors(postings, impacts: array, groups: array) -> dict[int, array]:
     search can prune from the first list on instead of waiting for candidates.
     """
     floors = {depth: array("H", bytes(2 * postings.n_terms)) for depth in FLOOR_DEPTHS}
-    shallowest = min(FLOOR_DEPTHS)
+    shallowest, shared = min(FLOOR_DEPTHS), _shared_groups(groups)
     for term in range(postings.n_terms):
         start, end = postings.span(term)
         if end - start < shallowest:
             continue
-        best = _group_maxima(postings.docs[start:end], impacts[start:end], groups)
+        docs, imps = postings.docs[start:end], impacts[start:end]
+        if any(map(shared.__getitem__, docs)):
+            best = _group_maxima(docs, imps, groups)
+        else:  # every document here is its group's only one: its impact is the group's best
+            best = imps
         if len(best) < shallowest:
             continue
-        ranked = heapq.nlargest(max(FLOOR_DEPTHS), best)
+        ranked = sorted(best, reverse=True)[: max(FLOOR_DEPTHS)]
         for depth in FLOOR_DEPTHS:
             if len(ranked) >= depth:
                 floors[depth][term] = ranked[depth - 1]
     return floors
+
+
+def _shared_groups(groups: array) -> bytearray:
+    """1 for each document whose group holds other documents too."""
+    sizes = Counter(groups)
+    return bytearray(map((1).__lt__, map(sizes.__getitem__, groups)))
 
 
 def _group_maxima(docs: array, impacts: array, groups: array) -> list[int]:
