@@ -1,9 +1,15 @@
-"""The hand-written QA set: loading, locating each question's paragraph, checking, splitting.
+"""The hand-written QA sets: loading, locating each question's paragraph, checking, splitting.
 
-Each line of questions.jsonl is one question:
+Two sets, same line format (one question per line):
   id, split ("dev" | "test"), question, answers (short strings that appear literally,
   case-insensitively, in the paragraph), file, page (1-based), paragraph (a distinctive
   substring of the answer-bearing paragraph).
+
+* ``questions.jsonl`` ("pdfs"): over the shared PDFs (bench/qa/paragraphs.py), split by
+  question hash (a paragraph may serve both splits).
+* ``abstract_questions.jsonl`` ("abstracts"): over clean prose, the BEIR abstracts of
+  bench/qa/abstracts.py (``file`` is ``corpus:doc-id``, page 1, ``paragraph`` the abstract's
+  first 40 characters), split by paragraph: no abstract serves both splits.
 """
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from typing import Iterable, Sequence
 from bench.qa.paragraphs import Paragraph, normalise
 
 QUESTIONS_PATH = Path(__file__).resolve().parent / "questions.jsonl"
+ABSTRACT_QUESTIONS_PATH = Path(__file__).resolve().parent / "abstract_questions.jsonl"
 DEV_FRACTION = 0.4
 FIELDS = ("id", "split", "question", "answers", "file", "page", "paragraph")
 
@@ -79,4 +86,23 @@ def assign_splits(questions: Sequence[dict], dev_fraction: float = DEV_FRACTION)
     return [
         {**q, "id": f"q{i + 1:03d}", "split": "dev" if i < n_dev else "test"}
         for i, q in enumerate(ordered)
+    ]
+
+
+def _source_key(question: dict) -> str:
+    return hashlib.sha1(f"{question['file']}#{question['page']}".encode("utf-8")).hexdigest()
+
+
+def assign_splits_by_source(questions: Sequence[dict], dev_share: float = 0.5, prefix: str = "a") -> list[dict]:
+    """Split by paragraph source (file and page): sources in hash order go to 'dev' until it holds
+    ``dev_share`` of the questions, the rest to 'test'; ids number dev first, then test."""
+    by_source: dict[str, list[dict]] = {}
+    for q in questions:
+        by_source.setdefault(_source_key(q), []).append(q)
+    dev, test = [], []
+    for key in sorted(by_source):
+        (dev if len(dev) < dev_share * len(questions) else test).extend(by_source[key])
+    return [
+        {**q, "id": f"{prefix}{i + 1:03d}", "split": "dev" if i < len(dev) else "test"}
+        for i, q in enumerate(dev + test)
     ]
