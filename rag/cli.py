@@ -76,9 +76,10 @@ def _ingest_one(library: Library, path: Path, progress: Progress) -> tuple[int, 
                 read += 1
                 yield record
 
-        for _ in library.add_records(counted(ingest.iter_records(path))):  # counted, not kept: memory stays flat
-            new += 1
-            progress.record_done()
+        for added in library.add_records(counted(ingest.iter_records(path))):  # counted, not kept: flat memory
+            if not added.duplicate:
+                new += 1
+                progress.record_done()
         return new, read - new, 0  # the library skips the records it already holds, silently
     added = library.add_file(path, path.name)
     fresh = [a for a in added if not a.duplicate]

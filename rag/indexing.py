@@ -23,7 +23,7 @@ def _log(message: str, *args) -> None:
     import logging  # loaded only when there is something to say
 
     logging.getLogger("rag.index").info(message, *args)
-ANALYSIS_VERSION = 2  # bump when tokenisation or stemming changes what terms a text gives
+ANALYSIS_VERSION = 3  # bump when tokenisation or stemming changes what terms a text gives
 
 ChunkTerms = Callable[[str | None, str], Counter]
 

@@ -150,7 +150,10 @@ class Library:
         batch: list[tuple[NewDocument, list[NewChunk]]] = []
         for record in records:
             sha = record_sha256(record)
-            if sha in known:
+            if sha in known:  # stored before: report it as such (a repeat within this run is just skipped)
+                existing = self.store.document_by_sha(sha)
+                if existing is not None:
+                    yield Added(existing, duplicate=True)
                 continue
             known.add(sha)
             batch.append(self._record_document(record, sha))

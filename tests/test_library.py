@@ -26,3 +26,12 @@ def test_without_a_due_checkpoint_nothing_is_saved_until_asked():
     assert len(load_index(store.load_snapshot())[0]) == 0  # only the empty index saved at open
     library.save()
     assert len(load_index(store.load_snapshot())[0]) == 300
+
+
+def test_records_stored_before_come_back_marked_duplicate():
+    library = Library(SQLiteStore.memory(), Settings())
+    first = list(library.add_records(_records(3)))
+    again = list(library.add_records(_records(4)))
+    assert [a.duplicate for a in first] == [False] * 3
+    assert sorted(a.duplicate for a in again) == [False, True, True, True]
+    assert {a.document.uid for a in again if a.duplicate} == {a.document.uid for a in first}

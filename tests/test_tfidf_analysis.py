@@ -37,3 +37,7 @@ def test_any_text_gives_a_list_of_nonempty_terms(text):
 def test_arabic_and_hebrew_vowel_points_do_not_split_or_change_words():
     assert ANALYZER.terms("حَبيبي") == ANALYZER.terms("حبيبي") == ["حبيبي"]
     assert ANALYZER.terms("שָׁלוֹם") == ANALYZER.terms("שלום") == ["שלום"]
+
+
+def test_indic_vowel_signs_stay_inside_their_word():
+    assert Analyzer("none").terms("नमस्ते दुनिया") == ["नमस्ते", "दुनिया"]

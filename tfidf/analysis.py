@@ -23,8 +23,11 @@ from .stopwords import stopwords_for
 
 _KEPT = "-'.,"  # inner punctuation that a token keeps until its own analysis
 _ASCII_SEPARATORS = str.maketrans({c: " " for c in string.punctuation + "\x7f" if c not in _KEPT})
-_SEPARATORS = re.compile(r"[^\w\-'.,]+|_")
-_PIECE = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+(?:'[^\W_]+)*")
+# Combining marks are not \w but belong to their word: Latin accents left decomposed, and
+# the vowel signs and viramas of Indic, Thai and Lao scripts.
+_MARKS = "\u0300-\u036f\u0900-\u0963\u0966-\u0dff\u0e00-\u0eff"  # not the danda (U+0964/5)
+_SEPARATORS = re.compile(rf"[^\w{_MARKS}\-'.,]+|_")
+_PIECE = re.compile(rf"\d+(?:[.,]\d+)+|(?:[^\W_]|[{_MARKS}])+(?:'(?:[^\W_]|[{_MARKS}])+)*")
 # Arabic tashkeel and Hebrew points: optional vowel marks that text mostly omits.
 _POINTING = re.compile("[\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7\u0610-\u061a\u064b-\u065f"
                        "\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed]")
