@@ -9,12 +9,14 @@ BM25 with idf over the pool on stemmed terms (tfidf.porter2 -- the Snowball Engl
 with a per-answer cache), bigram overlap with the question, coverage of the question's idf
 mass, a prior for the passage's retrieval rank, a bonus for holding a new item of the expected
 answer type (rag.answer_types: when -> a date, how many -> a number, which form -> a form
-number, who -> a name, ...) plus the share of the question's idf mass found within
+number, who -> a name, ...; for "how many genes" or "what was the prevalence", only items next to
+that noun count, where there are such) plus the share of the question's idf mass found within
 ``PROX_WINDOW`` terms of that item (the passage's term stream, across sentence ends, so
 "... must send Form W-2 no later than" credits the next "January 31, 2008."), a share of the
 previous sentence's score (answers often follow the sentence that names the topic), and
 penalties for questions, fragments, long, formula-like or number-heavy sentences. Weights were
-tuned on the dev half of bench/qa with the server's retrieval (see bench/qa_eval.py).
+tuned on the dev splits of bench/qa (PDF and clean-prose sets) with the server's retrieval (see
+bench/qa_eval.py).
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from typing import Sequence
 
 from tfidf.porter2 import stem as porter2
 
-from .answer_types import Kind, answer_type, cues, fold
+from .answer_types import Kind, answer_type, cues, fold, focus, near
 from .sentences import split_sentences
 
 K1, B = 1.2, 0.75
@@ -125,6 +127,8 @@ class _Question:
         asked = analyse(question)
         self.text, self.terms, self.bigrams = question, list(dict.fromkeys(asked)), _bigrams(asked)
         self.kind: Kind | None = answer_type(question)
+        noun = focus(question, self.kind)
+        self.focus = frozenset(analyse(noun)) if noun else frozenset()
 
 
 def _positions(sentences: list[_Sentence], wanted: set[str]) -> dict[tuple[int, str], list[int]]:
@@ -168,6 +172,11 @@ def _scores(q: _Question, sentences: list[_Sentence], analyse: _Terms) -> list[f
     if q.kind is not None and q.kind.name == "person":  # words seen in lower case are no names
         common = frozenset(w for s in sentences for w in _TOKEN.findall(s.text) if w.islower())
     spans = [cues(q.kind, s.text, q.text, common) for s in sentences]
+    if q.focus:  # items next to the noun asked about ("how many genes": "4288 genes"), where there are such
+        def wanted(word: str) -> bool:
+            return not q.focus.isdisjoint(analyse(word))
+        bound = [[span for span in found if near(s.text, span, wanted)] for s, found in zip(sentences, spans)]
+        spans = bound if any(bound) else spans
     where = _positions(sentences, set(q.terms)) if W_PROX and q.kind else {}
     base = []
     for s, bm25, found in zip(sentences, raw, spans):

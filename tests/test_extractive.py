@@ -188,6 +188,28 @@ def test_qa_bench_question_file_is_well_formed():
     assert len({r["question"] for r in rows}) == len(rows)
 
 
+def test_clean_prose_question_file_is_well_formed():
+    """bench/qa/abstract_questions.jsonl: >= 250 questions over BEIR abstracts, dev and test
+    >= 120 each, split by paragraph (no abstract serves both), dev first."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "qa" / "abstract_questions.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(rows) >= 250
+    splits = [r["split"] for r in rows]
+    n_dev = splits.count("dev")
+    assert splits == ["dev"] * n_dev + ["test"] * (len(rows) - n_dev)
+    assert n_dev >= 120 and len(rows) - n_dev >= 120
+    dev_files = {r["file"] for r in rows if r["split"] == "dev"}
+    assert not dev_files & {r["file"] for r in rows if r["split"] == "test"}
+    for r in rows:
+        assert r["question"].strip() and r["file"].split(":")[0] in ("scifact", "nfcorpus") and r["page"] == 1
+        assert r["answers"] and all(a.strip() for a in r["answers"]) and r["paragraph"].strip()
+    assert len({r["question"] for r in rows}) == len(rows)
+    assert len({r["id"] for r in rows}) == len(rows)
+
+
 # --- answer types, proximity, stemming ------------------------------------------------------
 
 @pytest.mark.parametrize(
@@ -205,6 +227,10 @@ def test_qa_bench_question_file_is_well_formed():
         ("In welchem Buch kann man den Beweis nachlesen?", "title"),
         ("Wie nennt man diesen Raum?", "term"),
         ("Why is the sky blue?", None),
+        ("What was the prevalence of asthma among the children?", "number"),
+        ("What daily doses of the drug were compared?", "number"),
+        ("What is another name for Vangl2?", "term"),
+        ("What does IP6 stand for?", "expansion"),
     ],
 )
 def test_expected_answer_types(question, kind):
@@ -304,3 +330,39 @@ def test_real_retrieval_and_extractive_answer_on_shared_pdfs(pdf_library, questi
     assert expected.casefold() in " ".join(answer.text[:400].split()).casefold(), answer.text
     cited = [answer.sources[n - 1] for n in answer.cited]
     assert any(s["document_name"] == document for s in cited)
+
+
+def test_how_many_prefers_the_number_next_to_the_counted_noun():
+    passages = ["Patients of the cohort study were followed up from 2001 to 2012 by the registry. "
+                "Overall it enrolled 1,376 patients."]
+    answer = extractive_answer("How many patients were in the cohort study?", passages)
+    assert answer.text.startswith("Overall it enrolled 1,376 patients. [1]")
+
+
+def test_the_quantity_asked_about_binds_the_number():
+    passages = ["Asthma in children was surveyed in 2,000 households in 2004. Its prevalence was 9.5% overall."]
+    answer = extractive_answer("What was the prevalence of asthma in children?", passages)
+    assert answer.text.startswith("Its prevalence was 9.5% overall. [1]")
+
+
+def test_a_number_inside_a_word_of_the_question_is_not_new():
+    from rag.answer_types import answer_type, cues
+
+    question = "How many genes were targeted in E. coli K-12?"
+    sentence = "Genes of Escherichia coli K\u201012 were deleted; of 4288 genes targeted, 3985 mutants were obtained."
+    assert [sentence[a:b] for a, b in cues(answer_type(question), sentence, question)] == ["4288", "3985"]
+
+
+def test_durations_with_abbreviated_units():
+    from rag.answer_types import answer_type, cues
+
+    question = "How long did the patients fast?"
+    sentence = "Patients fasted for 7-10 d and then ate a vegan diet for 3.5 mo."
+    assert [sentence[a:b] for a, b in cues(answer_type(question), sentence, question)] == ["7-10 d", "3.5 mo"]
+
+
+def test_stand_for_question_finds_the_defining_sentence():
+    passages = ["IP6 enhances superoxide production by neutrophils. The effect of IP6 on IL-8 release was studied. "
+                "Inositol hexaphosphate (IP6) has anti-cancer properties. Cells were exposed to IP6 for 6 hours."]
+    answer = extractive_answer("What does IP6 stand for?", passages)
+    assert answer.text.startswith("Inositol hexaphosphate (IP6) has anti-cancer properties.")
