@@ -43,6 +43,9 @@ def chunk_sections(sections: Iterable[Section], size: int = 1000, overlap: int =
 def chunk_spans(text: str, size: int = 1000, overlap: int = 150) -> Iterator[tuple[int, int]]:
     """(start, end) offsets of the chunks of one text."""
     _check(size, overlap)
+    if len(text) <= size:  # it fits: one chunk, the text without its outer whitespace
+        yield from _stripped(text, 0, len(text))
+        return
     start = end = -1
     for piece in _pieces(text, size):
         if start >= 0 and (piece.fresh or piece.end - start > size):
