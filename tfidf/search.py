@@ -89,7 +89,7 @@ def accumulate_dense(postings, weights, plan: list, floor: int, n_slots: int) ->
     dict by ~20%, and the scan for touched documents is one C-level pass.
     """
     remaining = sum(ceiling for ceiling, _, _ in plan)
-    acc = [0] * n_slots
+    acc, touched = [0] * n_slots, set()
     pruning = False
     for ceiling, term, qw in plan:
         start, end = postings.span(term)
@@ -98,17 +98,16 @@ def accumulate_dense(postings, weights, plan: list, floor: int, n_slots: int) ->
         if pruning:  # only documents already scored can still reach the top
             for doc, w in compress(zip(docs, imps), map(acc.__getitem__, docs)):
                 acc[doc] += qw * w
-        elif qw == 1:
+            continue
+        touched.update(docs)
+        if qw == 1:
             for doc, w in zip(docs, imps):
                 acc[doc] += w
         else:
             for doc, w in zip(docs, imps):
                 acc[doc] += qw * w
-        pruning = pruning or remaining < floor
-    touched = list(compress(range(n_slots), acc))
-    if floor:
-        touched = [d for d in touched if acc[d] >= floor]
-    return list(zip(touched, map(acc.__getitem__, touched)))
+        pruning = remaining < floor
+    return [(d, acc[d]) for d in touched if acc[d] >= floor]
 
 
 def accumulate(postings, weights, plan: list, floor: int, k: int, groups=None) -> tuple[dict, int]:
