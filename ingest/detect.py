@@ -133,9 +133,11 @@ def _is_ndjson(text: str, name: str, *, complete: bool) -> bool:
     lines = [line for line in text.splitlines() if line.strip()]
     if not complete and lines:
         lines.pop()  # the sample may end mid-line
+    jsonl_name = name.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"))
     if not lines:
-        jsonl_name = name.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"))
         return jsonl_name and text.lstrip().startswith("{")
+    if jsonl_name:  # named so and starting like it: a bad line later gets its own clear error
+        return _is_json_object(lines[0])
     return all(_is_json_object(line) for line in lines)
 
 

@@ -9,28 +9,40 @@ from pathlib import Path
 from typing import IO
 
 from .encoding import read_head
-from .errors import CorruptFile
+from .errors import CorruptFile, TooLarge
 from .model import Record
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _FORMAT = 'each line must be a JSON object like {"_id": "d1", "title": "...", "text": "..."}'
 
 
-def iter_records(path: str | Path, *, name: str | None = None) -> Iterator[Record]:
+def iter_records(path: str | Path, *, name: str | None = None, max_bytes: int | None = None) -> Iterator[Record]:
     """One Record per non-blank line; the id comes from ``_id`` or ``id``, ``title`` is optional.
 
-    Raises CorruptFile naming the file (``name``, default the path's) and the first bad line.
+    Raises CorruptFile naming the file (``name``, default the path's) and the first bad line, and
+    TooLarge once the (decompressed) content passes ``max_bytes``: a gzip bomb stops there.
     """
     label = name or Path(path).name
-    number = 0
+    number = seen = 0
     with _open(path) as handle:
         try:
-            for number, raw in enumerate(handle, 1):
+            for number, raw in enumerate(_lines(handle, max_bytes), 1):
+                seen += len(raw)
+                if max_bytes is not None and seen > max_bytes:
+                    raise TooLarge(f"{label}: more than {max_bytes // 2**20} MB once decompressed (line {number});"
+                                   " split it, or ingest it with `python server.py ingest`")
                 line = _decode(raw, number, f"{label} line {number}")
                 if line.strip():
                     yield _record(line, f"{label} line {number}")
         except (EOFError, OSError, zlib.error) as exc:
             raise CorruptFile(f"{label} line {number + 1}: unreadable ({exc}); {_FORMAT}") from exc
+
+
+def _lines(handle: IO[bytes], max_bytes: int | None) -> Iterator[bytes]:
+    """Lines, each read with a bound (so one endless line cannot fill memory)."""
+    limit = -1 if max_bytes is None else max_bytes + 1
+    while line := handle.readline(limit):
+        yield line
 
 
 def _open(path: str | Path) -> IO[bytes]:

@@ -112,25 +112,25 @@ class Answerer:
     async def answer(self, question: str, top_k: int, history: Sequence[dict] = ()) -> Answer:
         passages = await self.retrieve(question, top_k)
         if self.client is None:
-            return extractive(question, passages)
+            return await run_in_threadpool(extractive, question, passages)
         sources = number_sources([{"text": p.text, "title": p.document_name, "page": p.page} for p in passages])
         try:
             completion = await self.client.complete(build_messages(self.prompts, question, sources, history))
         except LLMError as exc:
-            return self._fallback(question, passages, exc)
+            return await self._fallback(question, passages, exc)
         text, cited = clean_citations(completion.text, len(sources))
         return Answer(text.strip(), "llm", numbered(passages), cited, provider=completion.provider)
 
-    def _fallback(self, question: str, passages: list[Passage], exc: LLMError) -> Answer:
+    async def _fallback(self, question: str, passages: list[Passage], exc: LLMError) -> Answer:
         if not self.settings.ANSWER_FALLBACK:
             raise ApiError(exc.status, str(exc))
-        return extractive(question, passages, reason=str(exc))
+        return await run_in_threadpool(extractive, question, passages, str(exc))
 
     async def stream(self, question: str, top_k: int, history: Sequence[dict] = ()) -> AsyncIterator[tuple[str, dict]]:
         """Events: ("delta", {"text"})..., ("sources", {...}), ("done", {...}) or ("error", {...})."""
         passages = await self.retrieve(question, top_k)
         if self.client is None:
-            async for event in _replay(extractive(question, passages)):
+            async for event in _replay(await run_in_threadpool(extractive, question, passages)):
                 yield event
             return
         sources = number_sources([{"text": p.text, "title": p.document_name, "page": p.page} for p in passages])
@@ -154,7 +154,7 @@ class Answerer:
                     yield "delta", {"text": text}
                 yield "error", {"error": str(exc), "status": exc.status}
                 return
-            async for event in _replay(extractive(question, passages, reason=str(exc))):
+            async for event in _replay(await run_in_threadpool(extractive, question, passages, str(exc))):
                 yield event
             return
         if text := shown.flush():

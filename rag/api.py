@@ -17,6 +17,7 @@ from .progress import rss_mb
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 MAX_TOP_K = 50
+MAX_QUERY_CHARS = 10_000  # a question, not a document: longer ones cost seconds of scoring
 MAX_JSON_BYTES = 1024 * 1024  # questions, queries and chat histories are far smaller
 
 
@@ -48,7 +49,7 @@ async def json_body(request: Request) -> dict:
             raise too_large
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "the request body must be JSON, e.g. {\"query\": \"...\"}") from None
     if not isinstance(body, dict):
         raise ApiError(400, "the request body must be a JSON object")
@@ -59,6 +60,8 @@ def text_field(body: dict, name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
         raise ApiError(422, f"`{name}` must be a non-empty string")
+    if len(value) > MAX_QUERY_CHARS:
+        raise ApiError(422, f"`{name}` is {len(value)} characters; ask in at most {MAX_QUERY_CHARS}")
     return value
 
 

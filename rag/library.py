@@ -121,12 +121,21 @@ class Library:
                 return [Added(existing, duplicate=True)]
             media_type = ingest.sniff(path, name)
             if media_type == ingest.NDJSON:
-                return list(self._add_records(ingest.iter_records(path, name=name)))
+                return self._add_corpus_file(path, name)
             document = NewDocument(uid=sha[:16], name=name, media_type=media_type, sha256=sha, bytes=size)
             sections = ingest.extract_sections(path, media_type, time_limit=self.settings.PDF_TIME_LIMIT, name=name)
             record, _ = self.store.add_document(document, self._chunks(sections, name))
             self._index_documents([record])
             return [Added(record)]
+
+    def _add_corpus_file(self, path: str | Path, name: str) -> list[Added]:
+        """An uploaded JSON Lines file: checked whole first (size, every line), so a bad one stores nothing."""
+        import ingest
+
+        limit = int(self.settings.MAX_UPLOAD_MB * 2**20)
+        for _ in ingest.iter_records(path, name=name, max_bytes=limit):
+            pass
+        return list(self._add_records(ingest.iter_records(path, name=name, max_bytes=limit)))
 
     def _chunks(self, sections: Iterable, name: str) -> Iterator[NewChunk]:
         """Chunks as the store consumes them; no chunk at all means nothing to search."""
@@ -186,17 +195,19 @@ class Library:
             yield Added(record)
 
     def _index_documents(self, records: list[DocumentRecord], batch=None, keys=None) -> None:
-        """Add stored documents' chunks to the index, all of them at once under the lock."""
-        staged = []
-        for i, record in enumerate(records):
-            if batch is None:
-                pairs = ((c.key, c.heading, c.text) for c in self.store.document_chunks(record.key))
-            else:
-                pairs = ((key, c.heading, c.text) for key, c in zip(keys[i], batch[i]))
-            staged += [(key, record.key, self.chunk_terms(heading, text)) for key, heading, text in pairs]
+        """Add stored documents' chunks to the index one by one, under the lock: a search sees all or none.
+
+        Each chunk is analysed as it is added, so memory holds one chunk's term counts, not a
+        document's (a 40 MB record would otherwise stage hundreds of MB of counters).
+        """
         with self._index_lock:
-            for key, group, counts in staged:
-                self.index.add(key, counts, group=group)
+            for i, record in enumerate(records):
+                if batch is None:
+                    pairs = ((c.key, c.heading, c.text) for c in self.store.document_chunks(record.key))
+                else:
+                    pairs = ((key, c.heading, c.text) for key, c in zip(keys[i], batch[i]))
+                for key, heading, text in pairs:
+                    self.index.add(key, self.chunk_terms(heading, text), group=record.key)
             self._committed()
 
     def delete(self, uid: str) -> bool:

@@ -53,10 +53,15 @@ class _Receiver:
         self.field, self.directory, self.limit_mb = field, directory, limit_mb
         self.files: list[UploadedFile] = []
         self._header, self._headers, self._handle = b"", {}, None
+        self.complete = False  # the closing boundary was seen
 
     def callbacks(self) -> dict:
         return {"on_part_begin": self._begin, "on_header_field": self._field, "on_header_value": self._value,
-                "on_headers_finished": self._open, "on_part_data": self._data, "on_part_end": self._end}
+                "on_headers_finished": self._open, "on_part_data": self._data, "on_part_end": self._end,
+                "on_end": self._finished}
+
+    def _finished(self) -> None:
+        self.complete = True
 
     def _begin(self) -> None:
         self._headers, self._header = {}, b""
@@ -112,6 +117,8 @@ async def receive_files(headers, body: AsyncIterator[bytes], *, field: str = "fi
         async for chunk in body:
             parser.write(chunk)
         parser.finalize()
+        if not receiver.complete:
+            raise ApiError(400, "incomplete multipart body: the upload was cut off before its closing boundary")
     except ApiError:
         receiver.discard()
         raise
