@@ -26,6 +26,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from tfidf.analysis import cjk_split
 from tfidf.porter2 import stem as porter2
 
 from .answer_types import Kind, answer_type, cues, fold, focus, near
@@ -83,6 +84,9 @@ class _Terms:
     @staticmethod
     def _analyse(token: str) -> tuple[str, ...]:
         token = token.strip(".,'")
+        pieces = cjk_split(token)
+        if len(pieces) > 1 or pieces[0] != token:  # CJK: character bigrams, as retrieval indexes them
+            return tuple(pieces)
         words = [token, *re.split(r"[-/]", token)] if "-" in token or "/" in token else [token]
         return tuple(porter2(w) if w.isalpha() and len(w) > 3 else w
                      for w in words if w and w not in _STOP and (len(w) > 1 or w.isdigit()))

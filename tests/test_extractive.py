@@ -366,3 +366,9 @@ def test_stand_for_question_finds_the_defining_sentence():
                 "Inositol hexaphosphate (IP6) has anti-cancer properties. Cells were exposed to IP6 for 6 hours."]
     answer = extractive_answer("What does IP6 stand for?", passages)
     assert answer.text.startswith("Inositol hexaphosphate (IP6) has anti-cancer properties.")
+
+
+def test_cjk_questions_find_their_sentence():
+    passages = ["富士山は日本で一番高い山です。東京は日本の首都です。", "Unrelated English text about rivers."]
+    answer = extractive_answer("富士山", passages)
+    assert answer.text.startswith("富士山は日本で一番高い山です") and answer.cited[0] == 1

@@ -56,7 +56,8 @@ def token_words(token: str) -> list[str]:
     return words
 
 
-def _cjk_split(word: str) -> list[str]:
+def cjk_split(word: str) -> list[str]:
+    """A word's non-CJK pieces, and the bigrams of its CJK runs (the word itself if it has none)."""
     if not _CJK_RUN.search(word):
         return [word]
     pieces = _CJK_RUN.split(word)
@@ -109,7 +110,7 @@ class Analyzer:
         stems, stop = self._stems, self.stopwords
         if token.isalpha() and token.isascii():  # the common case: a plain word
             return () if token in stop else (stems[token],)
-        words = [w for word in token_words(token) for w in _cjk_split(word)]
+        words = [w for word in token_words(token) for w in cjk_split(word)]
         return tuple(stems[w] for w in words if w not in stop)
 
     @staticmethod
