@@ -116,6 +116,9 @@ def build_app(settings: Settings, *, library=None, http_client=None) -> Starlett
     @contextlib.asynccontextmanager
     async def lifespan(app):
         services.library  # open the store and load the index before the first request
+        from .uploads import sweep_stale_uploads
+
+        sweep_stale_uploads()  # what a killed server left in the temporary directory
         services.check_config()  # a bad LLM setting or prompt template stops the start, not every /health
         yield
         await services.close()

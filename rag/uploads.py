@@ -14,6 +14,8 @@ from typing import AsyncIterator
 from python_multipart import MultipartParser
 from python_multipart.multipart import parse_options_header
 
+from store.snapshots import pid_alive
+
 from .errors import ApiError
 
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the files themselves
@@ -79,7 +81,7 @@ class _Receiver:
         if len(self.files) >= MAX_FILES:
             raise ApiError(413, f"at most {MAX_FILES} files per upload")
         name = Path(options[b"filename"].decode("utf-8", "replace").replace("\\", "/")).name or "upload"
-        descriptor, path = tempfile.mkstemp(prefix="upload-", dir=self.directory)
+        descriptor, path = tempfile.mkstemp(prefix=f"upload-{os.getpid()}-", dir=self.directory)
         self._handle = os.fdopen(descriptor, "wb")
         self.files.append(UploadedFile(name, Path(path)))
 
@@ -100,6 +102,17 @@ class _Receiver:
     def discard(self) -> None:
         self._end()
         remove_files(self.files)
+
+
+def sweep_stale_uploads(directory: str | None = None) -> int:
+    """Remove temporary uploads left by server processes that died mid-upload; how many."""
+    removed = 0
+    for path in Path(directory or tempfile.gettempdir()).glob("upload-*-*"):
+        pid = path.name.split("-")[1]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def remove_files(files: list[UploadedFile]) -> None:

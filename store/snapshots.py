@@ -31,11 +31,12 @@ def remove_stale(path: Path) -> None:
     """Delete temporary snapshots left by writers that were killed mid-save."""
     for stale in path.parent.glob(path.stem + ".tmp*"):
         pid = stale.suffix[len(".tmp"):]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             stale.unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id still runs (a stray file of a dead one may go)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

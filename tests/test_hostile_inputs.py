@@ -62,3 +62,19 @@ def test_deeply_nested_json_is_a_400_not_a_500(client):
 def test_an_overlong_question_is_refused(client):
     response = client.post("/ask", json={"question": "word " * 3000})
     assert response.status_code == 422 and "at most" in response.json()["error"]
+
+
+def test_uploads_left_by_a_dead_server_are_swept(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from rag.uploads import sweep_stale_uploads
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f"upload-{dead.stdout.strip()}-abc"
+    mine = tmp_path / f"upload-{os.getpid()}-def"
+    stale.write_bytes(b"half an upload")
+    mine.write_bytes(b"an upload under way")
+    assert sweep_stale_uploads(str(tmp_path)) == 1
+    assert not stale.exists() and mine.exists()
