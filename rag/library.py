@@ -90,10 +90,10 @@ class Library:
 
     def search(self, query: str, top_k: int = 5, *, by_document: bool = False) -> list[Passage]:
         """The best passages for ``query`` (or the best passage of each of the best documents)."""
-        self.sync_if_idle()
+        self.catch_up_if_idle()
         terms = self.analyzer.terms(query)
-        with self._index_lock:
-            hits = self.index.search(terms, top_k, by_group=by_document)
+        with self._index_lock:  # the last refreshed state: a search never waits for a refresh
+            hits = self.index.search(terms, top_k, by_group=by_document, stale_ok=True)
         chunks = self.store.chunks(h.key for h in hits)
         documents = self.store.documents_by_key({c.document_key for c in chunks.values()})
         passages = []
@@ -230,12 +230,15 @@ class Library:
         else:
             self._generation = -1  # another process wrote too: reconcile before trusting the index
 
-    def sync_if_idle(self) -> None:
-        """Catch up with other processes' changes, unless an ingestion is under way (it will)."""
-        if self.read_only or not self._ingest_lock.acquire(blocking=False):
-            return
+    def catch_up_if_idle(self) -> None:
+        """Unless an ingestion is under way: take in other processes' changes and fold pending ones in."""
+        if not self._ingest_lock.acquire(blocking=False):
+            return  # the ingestion refreshes when it is done; searches meanwhile read the last state
         try:
-            self._sync()
+            if not self.read_only:
+                self._sync()
+            if self.index.stale:
+                self._refresh_locked()
         finally:
             self._ingest_lock.release()
 
@@ -250,9 +253,14 @@ class Library:
             self._dirty = self._dirty or changed
 
     def refresh(self) -> None:
-        """Fold pending changes into the index now (off the request path)."""
+        """Fold pending changes into the index, built aside while searches go on; then swap it in."""
+        with self._ingest_lock:  # no adds or deletes while it is built
+            self._refresh_locked()
+
+    def _refresh_locked(self) -> None:
+        prepared = self.index.prepare()
         with self._index_lock:
-            self.index.refresh()
+            self.index.apply(prepared)
 
     def save(self) -> None:
         """Persist the index snapshot if it changed (no-op when read-only)."""

@@ -35,3 +35,17 @@ def test_records_stored_before_come_back_marked_duplicate():
     assert [a.duplicate for a in first] == [False] * 3
     assert sorted(a.duplicate for a in again) == [False, True, True, True]
     assert {a.document.uid for a in again if a.duplicate} == {a.document.uid for a in first}
+
+
+def test_searches_answer_from_the_last_state_while_a_refresh_is_built():
+    import threading
+
+    library = Library(SQLiteStore.memory(), Settings())
+    list(library.add_records(_records(50)))
+    assert len(library.search("topic 7", 3)) == 3  # idle: catches up first
+    list(library.add_records([Record("new", "", "a brand new platypus")]))
+    with library._ingest_lock:  # as if an ingestion were running: the search must not wait
+        done = threading.Event()
+        threading.Thread(target=lambda: (library.search("platypus", 3), done.set())).start()
+        assert done.wait(5), "the search waited for the ingestion"
+    assert [p.source_id for p in library.search("platypus", 3)] == ["new"]  # idle again: found

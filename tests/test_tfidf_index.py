@@ -198,3 +198,18 @@ def test_pruned_search_equals_exhaustive_scoring_on_a_zipf_corpus():
                 for dense in (False, True):
                     got = [(h.key, round(h.score / scale)) for h in index.search(query, k, by_group=by_group, dense=dense)]
                     assert got == expected
+
+
+def test_a_stale_ok_search_reads_the_last_refresh_and_never_shows_a_deleted_document():
+    index = InvertedIndex()
+    index.add(1, ["otter", "river"])
+    index.add(2, ["otter", "sea"])
+    index.refresh()
+    index.add(3, ["otter", "lake"])
+    index.delete(2)
+    assert [h.key for h in index.search(["otter"], 10, stale_ok=True)] == [1]  # 3 not merged yet, 2 gone
+    prepared = index.prepare()
+    assert [h.key for h in index.search(["otter"], 10, stale_ok=True)] == [1]  # preparing changes nothing
+    index.apply(prepared)
+    assert [h.key for h in index.search(["otter"], 10, stale_ok=True)] == [1, 3]
+    assert [h.key for h in index.search(["otter"], 10)] == [1, 3]

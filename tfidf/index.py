@@ -58,6 +58,7 @@ class InvertedIndex:
         self.alive = bytearray()  # document number -> 1 while not deleted
         self._deleted = 0  # deletions not yet folded into the postings
         self._weights: Weights | None = None
+        self._stale = True  # changes made since the weights were derived
         self._max_group = 1
 
     def __len__(self) -> int:
@@ -77,7 +78,7 @@ class InvertedIndex:
         self.groups.append(key if group is None else group)
         self.lens.append(sum(counts))
         self.alive.append(1)
-        self._weights = None
+        self._stale = True
 
     def _term_counts(self, terms: Iterable[str] | Mapping[str, int]) -> tuple[list[int], list[int]]:
         """Distinct term ids and their counts (terms sharing a hashed bucket are added up)."""
@@ -96,7 +97,7 @@ class InvertedIndex:
             return False
         self.alive[number] = 0
         self._deleted += 1
-        self._weights = None
+        self._stale = True
         return True
 
     def _number(self, key: int) -> int | None:
@@ -105,35 +106,56 @@ class InvertedIndex:
             return number
         return None
 
+    @property
+    def stale(self) -> bool:
+        """Whether changes wait to be folded in by :meth:`refresh`."""
+        return self._stale or self._weights is None
+
     def refresh(self) -> Weights:
         """Fold pending changes into the arrays and derive the weights (if stale)."""
-        if self._weights is None:
-            n_terms = len(self.vocabulary)
-            if self.postings.pending or self._deleted or n_terms != self.postings.n_terms:
-                self.postings.merge(n_terms, len(self.keys), self.alive if self._deleted else None)
-                self._deleted = 0
-                self.vocabulary.compact()
-            self._weights = compute_weights(self.postings, self.lens, self.alive, self.groups, self.params.scoring)
-            self._max_group = max(Counter(compress(self.groups, self.alive)).values(), default=1)
+        if self._stale or self._weights is None:
+            self.apply(self.prepare())
         return self._weights
+
+    def prepare(self) -> tuple:
+        """The merged postings and derived weights, built aside: what searches read is untouched.
+
+        The caller must make no changes until it hands the result to :meth:`apply`.
+        """
+        n_terms, postings = len(self.vocabulary), self.postings
+        if postings.pending or self._deleted or n_terms != postings.n_terms:
+            postings = postings.merged(n_terms, len(self.keys), self.alive if self._deleted else None)
+        weights = compute_weights(postings, self.lens, self.alive, self.groups, self.params.scoring)
+        max_group = max(Counter(compress(self.groups, self.alive)).values(), default=1)
+        return postings, weights, max_group
+
+    def apply(self, prepared: tuple) -> None:
+        """Adopt what :meth:`prepare` built (cheap: a few assignments)."""
+        self.postings, self._weights, self._max_group = prepared
+        self._deleted, self._stale = 0, False
+        self.vocabulary.compact()
 
     def restore(self, weights: Weights, max_group: int) -> None:
         """Adopt weights saved with the postings (by the codec): nothing to recompute."""
-        self._weights, self._max_group, self._deleted = weights, max_group, 0
+        self._weights, self._max_group, self._deleted, self._stale = weights, max_group, 0, False
 
     def max_group_size(self) -> int:
         """The most documents any one group holds (as of the last refresh)."""
         return self._max_group
 
-    def search(self, terms: list[str], k: int = 10, *, by_group: bool = False, dense: bool | None = None) -> list[Hit]:
+    def search(self, terms: list[str], k: int = 10, *, by_group: bool = False, dense: bool | None = None,
+               stale_ok: bool = False) -> list[Hit]:
         """The ``k`` best documents (or groups, by their best document) for a query's terms.
 
-        ``dense`` forces one of the two accumulators (both exact; tests use it).
+        ``dense`` forces one of the two accumulators (both exact; tests use it). ``stale_ok``
+        searches the last refreshed state instead of refreshing first (documents added since
+        are not found yet, deleted ones are left out), so a search never waits for a refresh.
         """
-        weights = self.refresh()
+        weights = self._weights if stale_ok and self._weights is not None else self.refresh()
         span = self.postings.span
         ids = [tid for tid in map(self.vocabulary.get, terms) if tid is not None and span(tid)[0] != span(tid)[1]]
-        return search_index(self, weights, ids, k, by_group=by_group, dense=dense)
+        alive = self.alive if self._stale else None
+        return search_index(self, weights, ids, k, by_group=by_group, dense=dense, alive=alive)
 
     def stats(self) -> IndexStats:
         """Sizes, with bytes counting postings, weights, per-document arrays and vocabulary."""

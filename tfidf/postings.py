@@ -57,8 +57,9 @@ class Postings:
             return 0, 0
         return self.offsets[term], self.offsets[term + 1]
 
-    def merge(self, n_terms: int, n_docs: int, alive: bytearray | None) -> None:
-        """Fold pending postings in and, given ``alive`` flags, drop dead documents."""
+    def merged(self, n_terms: int, n_docs: int, alive: bytearray | None) -> "Postings":
+        """New postings with the pending ones folded in and, given ``alive`` flags, dead documents
+        dropped; this object is left as it was (searches may go on reading it meanwhile)."""
         code = doc_typecode(n_docs)
         docs, tfs, offsets = array(code), array("B"), array("I", [0])
         for term in range(n_terms):
@@ -76,8 +77,7 @@ class Postings:
             docs += seg_docs
             tfs += seg_tfs
             offsets.append(len(docs))
-        self.docs, self.tfs, self.offsets = docs, tfs, offsets
-        self._new, self._n_new = {}, 0
+        return Postings(offsets=offsets, docs=docs, tfs=tfs)
 
     def nbytes(self) -> int:
         """Bytes held by the posting arrays."""

@@ -159,10 +159,12 @@ def top_k(docs, scores, k: int, keys, groups=None) -> list[tuple[int, int]]:
     return best[:k]
 
 
-def search_index(index, weights, term_ids: list[int], k: int, *, by_group: bool, dense: bool | None = None) -> list[Hit]:
+def search_index(index, weights, term_ids: list[int], k: int, *, by_group: bool, dense: bool | None = None,
+                 alive: bytearray | None = None) -> list[Hit]:
     """The top ``k`` hits, best first; ties broken by key so results are reproducible.
 
-    ``dense`` picks the accumulator (None: by how much of the index the query reads).
+    ``dense`` picks the accumulator (None: by how much of the index the query reads); ``alive``,
+    when given, leaves out documents deleted since the weights were derived.
     """
     if k <= 0 or not term_ids or not weights.n_docs:
         return []
@@ -176,6 +178,8 @@ def search_index(index, weights, term_ids: list[int], k: int, *, by_group: bool,
         grouping = index.groups if by_group and index.max_group_size() > 1 else None
         scores, floor = accumulate(index.postings, weights, plan, floor, k, grouping)
         docs = [d for d, s in scores.items() if s >= floor] if floor else scores
+    if alive is not None:
+        docs = [d for d in docs if alive[d]]
     scale, keys, groups = weights.scale * query_scale, index.keys, index.groups
     best = top_k(docs, scores, k, keys, groups if by_group else None)
     docs, scores = [d for d, _ in best], [s for _, s in best]
