@@ -90,7 +90,8 @@ def _check_end(message: dict[str, Any], found: bool, label: str) -> None:
     if not found:
         raise NoText(
             f"{label}: no extractable text — scanned PDFs need OCR, which this server does not do "
-            f"({pages} page(s) checked); run OCR on it first or upload a text-based PDF"
+            f"({pages} page(s) checked; text only in form fields or annotations is not read either); "
+            "run OCR on it first or upload a text-based PDF"
         )
 
 

@@ -70,7 +70,9 @@ def int_param(request: Request, name: str, default: int, low: int, high: int) ->
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    value = int(raw) if raw.isdecimal() and len(raw) <= 18 else -1
+    if raw.isdecimal() and len(raw) > 18:
+        raise ApiError(422, f"`{name}` is far too large a number; it is capped at {high}")
+    value = int(raw) if raw.isdecimal() else -1
     if value < low:
         raise ApiError(422, f"`{name}` must be a whole number of at least {low}, got {raw[:40]!r}")
     return min(value, high)

@@ -9,7 +9,7 @@ import time
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from .errors import install_error_handlers
+from .errors import ApiError, install_error_handlers
 from .metrics import Metrics, MetricsMiddleware
 from .settings import Settings
 
@@ -73,6 +73,9 @@ class Services:
                 added += self.library.add_file(upload.path, upload.name)
             except IngestError as exc:
                 refused.append((upload.name, exc))
+        if len(refused) > 1 and not added:  # every file refused: say why for each
+            reasons = "; ".join(str(exc) for _, exc in refused)
+            raise ApiError(refused[0][1].status, f"none of the {len(refused)} files was added: {reasons}")
         if refused and not added:
             raise refused[0][1]
         self._commit()
