@@ -26,7 +26,6 @@ class Services:
         self._library = library
         self._owns_library = library is None
         self._http = http_client
-        self._owns_http = http_client is None
         self._lock = threading.Lock()
         self._answerer = None
         self._mode: str | None = None
