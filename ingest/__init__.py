@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from .detect import HTML, MARKDOWN, NDJSON, PDF, PLAIN
+from .media import HTML, MARKDOWN, NDJSON, PDF, PLAIN
 from .errors import (
     CorruptFile,
     EmptyFile,

@@ -9,12 +9,8 @@ from pathlib import Path
 
 from .encoding import HEAD_BYTES, read_head, text_encoding
 from .errors import CorruptFile, EmptyFile, UnsupportedType
+from .media import HTML, MARKDOWN, NDJSON, PDF, PLAIN  # noqa: F401  (re-exported)
 
-PDF = "application/pdf"
-HTML = "text/html"
-MARKDOWN = "text/markdown"
-PLAIN = "text/plain"
-NDJSON = "application/x-ndjson"
 ACCEPTED = "PDF, plain text, Markdown, HTML or JSON lines (.jsonl, .jsonl.gz)"
 
 _PDF_MAGIC_WINDOW = 1024

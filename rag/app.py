@@ -39,6 +39,11 @@ class Services:
                     self._library = _open_library(self.settings)
         return self._library
 
+    def configured(self) -> bool:
+        """Whether any LLM setting or a prompt directory is set (else there is nothing to check)."""
+        names = ("LLM_BASE_URL", "LLM_API_KEY", "LLM_MODEL", "OPENROUTER_API_KEY", "GROQ_API_KEY", "PROMPT_DIR")
+        return any(getattr(self.settings, name) for name in names)
+
     def check_config(self) -> None:
         """Stop the start on a bad LLM setting or prompt template, without loading the LLM client."""
         from .prompting import PROMPT_DIR, load_prompts
@@ -121,7 +126,8 @@ def build_app(settings: Settings, *, library=None, http_client=None) -> Starlett
         from .uploads import sweep_stale_uploads
 
         sweep_stale_uploads()  # what a killed server left in the temporary directory
-        services.check_config()  # a bad LLM setting or prompt template stops the start, not every /health
+        if services.configured():
+            services.check_config()  # a bad LLM setting or prompt template stops the start, not every /health
         yield
         await services.close()
 

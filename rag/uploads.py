@@ -11,9 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import AsyncIterator
 
-from python_multipart import MultipartParser
-from python_multipart.multipart import parse_options_header
-
 from store.snapshots import pid_alive
 
 from .errors import ApiError
@@ -41,6 +38,8 @@ def check_declared_size(headers, limit_mb: float) -> None:
 
 
 def boundary_of(content_type: str) -> bytes:
+    from python_multipart.multipart import parse_options_header
+
     kind, options = parse_options_header(content_type)
     if kind != b"multipart/form-data" or b"boundary" not in options:
         raise ApiError(415, "send the document as multipart/form-data with a `file` field "
@@ -75,6 +74,8 @@ class _Receiver:
         self._headers[self._header] = self._headers.get(self._header, b"") + data[start:end]
 
     def _open(self) -> None:
+        from python_multipart.multipart import parse_options_header
+
         _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
         if options.get(b"name", b"").decode("utf-8", "replace") != self.field or b"filename" not in options:
             return
@@ -124,6 +125,8 @@ async def receive_files(headers, body: AsyncIterator[bytes], *, field: str = "fi
                         directory: str | None = None) -> list[UploadedFile]:
     """Every `field` file part of a multipart body, each in a temporary file (the caller removes them)."""
     check_declared_size(headers, limit_mb)
+    from python_multipart import MultipartParser  # loaded with the first upload, not at start-up
+
     receiver = _Receiver(field, directory, limit_mb)
     parser = MultipartParser(boundary_of(headers.get("content-type", "")), receiver.callbacks())
     try:
