@@ -279,6 +279,8 @@ class Library:
         self._saved_at = time.monotonic()
         if not self._dirty:
             return
+        if self.index.stale:  # fold changes in aside, not inside dump_index under the index lock
+            self._refresh_locked()
         with self._index_lock:
             save_index(self.index, self.store, self.settings, self._generation)
             self._dirty = False
