@@ -147,7 +147,7 @@ class Library:
             count += 1
             yield NewChunk(chunk.text, chunk.page, chunk.heading, chunk.start, chunk.end)
         if not count:
-            raise ingest.NoText(f"{name}: no extractable text — scanned PDFs need OCR, which this server does not do")
+            raise ingest.NoText(f"{name}: no extractable text to index; upload a file with readable words in it")
 
     def add_records(self, records: Iterable) -> Iterator[Added]:
         """Ingest corpus records (JSON Lines), skipping those already stored; resumable."""
