@@ -51,14 +51,6 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
-    def term(self, tid: int) -> str:
-        """The term with id ``tid``."""
-        return self.blob[self.offsets[tid] : self.offsets[tid + 1]].decode("utf-8", "surrogatepass")
-
-    @property
-    def terms(self) -> list[str]:
-        return [self.term(t) for t in range(len(self))]
-
     def _slot(self, key: bytes) -> int:
         """The table slot holding ``key``, or the empty slot where it would go."""
         table, blob, offsets = self.table, self.blob, self.offsets
@@ -122,7 +114,6 @@ class HashedVocabulary:
     """Terms hashed (CRC-32 of UTF-8) into ``size`` buckets: bounded, stable across runs."""
 
     capped = True
-    terms: tuple[str, ...] = ()
 
     def __init__(self, size: int) -> None:
         self.size = size
