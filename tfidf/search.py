@@ -1,11 +1,13 @@
-"""Query evaluation: term-at-a-time with MaxScore pruning, then the top k with a heap.
+"""Query evaluation: term-at-a-time with MaxScore pruning, then the top k above a floor.
 
 Terms are visited from the highest ceiling (largest impact in the list) down.
 Once the ceilings of the terms still to come add up to less than the current
 k-th best score, no document outside the candidates can reach the top k: the
 remaining (long, low-weight) lists only update candidates, filtered in C by
 ``itertools.compress``.  Scores are integer sums, so this is exact
-and the order of terms cannot change a result.
+and the order of terms cannot change a result.  The floor (a lower bound on
+the k-th score, from heaps: each term's k-th best impact, then the k-th best
+partial score) drops most candidates; the few left are sorted once.
 """
 from __future__ import annotations
 
@@ -86,7 +88,8 @@ def accumulate_dense(postings, weights, plan: list, floor: int, n_slots: int) ->
     """Documents scoring at least ``floor``, and the scores (indexed by document), summed in a list.
 
     For queries that read a large share of the index: list indexing beats a
-    dict by ~20%, and the scan for touched documents is one C-level pass.
+    dict by ~20%; the documents touched are collected per list with a C-level
+    ``set.update``.
     """
     remaining = sum(ceiling for ceiling, _, _ in plan)
     acc, touched = [0] * n_slots, set()
