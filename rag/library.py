@@ -258,6 +258,8 @@ class Library:
             self._refresh_locked()
 
     def _refresh_locked(self) -> None:
+        if not self.index.stale:
+            return
         prepared = self.index.prepare()
         with self._index_lock:
             self.index.apply(prepared)
