@@ -189,13 +189,14 @@ def test_pruned_search_equals_exhaustive_scoring_on_a_zipf_corpus():
         index.add(key, rng.choices(vocabulary, weights, k=rng.randint(5, 60)), group=(key + 2) // 3)
     index.refresh()
     assert max(index.refresh().floors[10]) > 0  # the floors really prune here
+    assert index._dense_vectors(index.refresh()).vectors  # and the common terms have dense vectors
     scale = index.refresh().scale
     for _ in range(40):
         query = rng.choices(vocabulary, weights, k=rng.randint(1, 12))
         for k in (10, 100):
             for by_group in (False, True):
                 expected = _exhaustive(index, query, k, by_group)
-                for dense in (False, True):
+                for dense in (None, False, True):  # None: dense vectors for the common terms
                     got = [(h.key, round(h.score / scale)) for h in index.search(query, k, by_group=by_group, dense=dense)]
                     assert got == expected
 

@@ -13,6 +13,7 @@ from collections import Counter, namedtuple
 from collections.abc import Iterable, Mapping
 from itertools import compress
 
+from .dense import DenseVectors, build_dense
 from .errors import SettingsError
 from .postings import Postings
 from .scoring import ScoringParams
@@ -56,6 +57,7 @@ class InvertedIndex:
         self.groups = array("q")  # document number -> group key
         self.lens = array("I")  # document number -> length in terms
         self.alive = bytearray()  # document number -> 1 while not deleted
+        self._dense: tuple | None = None  # (weights, DenseVectors derived from them)
         self._deleted = 0  # deletions not yet folded into the postings
         self._weights: Weights | None = None
         self._stale = True  # changes made since the weights were derived
@@ -155,7 +157,14 @@ class InvertedIndex:
         span = self.postings.span
         ids = [tid for tid in map(self.vocabulary.get, terms) if tid is not None and span(tid)[0] != span(tid)[1]]
         alive = self.alive if self._stale else None
-        return search_index(self, weights, ids, k, by_group=by_group, dense=dense, alive=alive)
+        return search_index(self, weights, ids, k, by_group=by_group, dense=dense, alive=alive,
+                            vectors=self._dense_vectors(weights))
+
+    def _dense_vectors(self, weights: Weights) -> DenseVectors:
+        """The dense vectors of the longest lists, derived (once per refresh) from ``weights``."""
+        if self._dense is None or self._dense[0] is not weights:
+            self._dense = (weights, build_dense(self.postings, weights.impacts, len(self.keys)))
+        return self._dense[1]
 
     def stats(self) -> IndexStats:
         """Sizes, with bytes counting postings, weights, per-document arrays and vocabulary."""

@@ -12,10 +12,12 @@ partial score) drops most candidates; the few left are sorted once.
 from __future__ import annotations
 
 import heapq
+from array import array
 from collections import Counter, namedtuple
 from itertools import compress, repeat
-from operator import itemgetter, mul
+from operator import add, itemgetter, le, mul, sub
 
+from .dense import TOP_BIT
 from .scoring import l2_norm, sublinear_tf
 
 
@@ -139,40 +141,122 @@ def accumulate(postings, weights, plan: list, floor: int, k: int, groups=None) -
     return acc, floor
 
 
-def top_k(docs, scores, k: int, keys, groups=None) -> list[tuple[int, int]]:
-    """The ``k`` best (document number, score), one per group if ``groups``; ties to the smaller key.
+def top_k(docs, scores, k: int, groups=None) -> list[tuple[int, int]]:
+    """The ``k`` best (document number, score), one per group if ``groups``; ties to the smaller number.
 
-    ``scores`` maps a document to its score (a list or a dict). One C-level
-    sort of the candidates by score, then a walk that stops once k are chosen
-    and the score drops (so every document tied with the k-th is considered).
+    ``scores`` maps a document to its score (a list, array or dict). Document numbers grow
+    with the caller's keys, so ties go to the smaller key. One C-level sort by number, a
+    stable one by score, then a walk that stops once ``k`` groups are chosen.
     """
     score_of = scores.__getitem__
-    chosen: dict = {}
-    last = None
-    for doc in sorted(docs, key=score_of, reverse=True):
-        score = score_of(doc)
-        if len(chosen) >= k and score != last:
+    chosen: list[tuple[int, int]] = []
+    seen: set = set()
+    for doc in sorted(sorted(docs), key=score_of, reverse=True):
+        group = doc if groups is None else groups[doc]
+        if group not in seen:
+            seen.add(group)
+            chosen.append((doc, score_of(doc)))
+            if len(chosen) == k:
+                break
+    return chosen
+
+
+def accumulate_mixed(postings, weights, plan: list, vectors) -> tuple[array, list]:
+    """Scores by document: dense terms (see :mod:`tfidf.dense`) by big-integer adds, the rest per posting.
+
+    Also returns the sparse terms' lists, highest ceiling first.
+    """
+    total, sparse = 0, []
+    for _, term, qw in plan:
+        vector = vectors.vectors.get(term)
+        if vector is None:
+            start, end = postings.span(term)
+            sparse.append((postings.docs[start:end], weights.impacts[start:end], qw))
+        else:
+            total += vector if qw == 1 else vector * qw
+    acc = vectors.fields(total)
+    for docs, imps, qw in sparse:
+        if qw == 1:
+            for doc, w in zip(docs, imps):
+                acc[doc] += w
+        else:
+            for doc, w in zip(docs, imps):
+                acc[doc] += qw * w
+    return acc, [docs for docs, _, _ in sparse]
+
+
+def _guess_kth(acc: array, lists: list, k: int) -> int:
+    """The k-th best score among the documents of the first lists (the likeliest winners), or 0."""
+    sample: set = set()
+    for docs in lists:
+        sample.update(docs)
+        if len(sample) >= 2 * k:
             break
-        group = groups[doc] if groups is not None else doc
-        held = chosen.get(group)
-        if held is None or (score == held[1] and keys[doc] < keys[held[0]]):
-            chosen[group] = (doc, score)
-            last = score
-    best = sorted(chosen.values(), key=lambda ds: (-ds[1], keys[ds[0]]))
-    return best[:k]
+    if len(sample) < k:
+        return 0
+    return sorted(_values(acc, list(sample)), reverse=True)[k - 1]
+
+
+def _top_mixed(index, weights, plan, floor, k, vectors, groups, alive) -> list[tuple[int, int]] | None:
+    """The top ``k`` when some query terms have dense vectors, or None when this way cannot tell.
+
+    Every document scoring at least a threshold (a guess from the likeliest winners, or the
+    floor) is found at once by :meth:`DenseVectors.at_least`.  If they span ``k`` groups the
+    result is exact: the k-th best group scores at least the threshold, so no document that
+    belongs in the top ``k`` was left out.
+    """
+    acc, lists = accumulate_mixed(index.postings, weights, plan, vectors)
+    scores, tried = vectors.to_int(acc), 0
+    for threshold in (max(floor, _guess_kth(acc, lists, k)), floor):
+        if threshold <= 0 or threshold == tried:
+            continue
+        tried = threshold
+        docs = vectors.at_least(scores, threshold)
+        best = top_k(docs if alive is None else [d for d in docs if alive[d]], acc, k, groups)
+        if len(best) == k:
+            return best
+    return None
+
+
+def _values(scores, docs: list) -> tuple | list:
+    """``scores[d]`` for each of ``docs``, fetched in C."""
+    if len(docs) > 1:
+        return itemgetter(*docs)(scores)
+    return [scores[d] for d in docs]
+
+
+def _dense_ready(plan: list, vectors) -> bool:
+    """Whether some query term has a dense vector and the dense fields cannot overflow."""
+    if vectors is None or not vectors.vectors:
+        return False
+    return any(term in vectors.vectors for _, term, _ in plan) and sum(c for c, _, _ in plan) < TOP_BIT
 
 
 def search_index(index, weights, term_ids: list[int], k: int, *, by_group: bool, dense: bool | None = None,
-                 alive: bytearray | None = None) -> list[Hit]:
+                 alive: bytearray | None = None, vectors=None) -> list[Hit]:
     """The top ``k`` hits, best first; ties broken by key so results are reproducible.
 
-    ``dense`` picks the accumulator (None: by how much of the index the query reads); ``alive``,
-    when given, leaves out documents deleted since the weights were derived.
+    ``dense`` picks the accumulator (None: dense vectors when the query has terms that own
+    one, else by how much of the index the query reads); ``alive``, when given, leaves out
+    documents deleted since the weights were derived.
     """
     if k <= 0 or not term_ids or not weights.n_docs:
         return []
     qweights, query_scale = query_weights(term_ids, weights, index.params.scoring.scoring)
     plan, floor = make_plan(weights, qweights), initial_floor(weights, qweights, k)
+    grouping = index.groups if by_group else None
+    best = None
+    if dense is None and _dense_ready(plan, vectors):
+        best = _top_mixed(index, weights, plan, floor, k, vectors, grouping, alive)
+    if best is None:
+        best = _top_sparse_or_dense(index, weights, plan, floor, k, dense, by_group, alive)
+    scale, keys, groups = weights.scale * query_scale, index.keys, index.groups
+    docs, scores = [d for d, _ in best], [s for _, s in best]
+    return list(map(Hit._make, zip(map(keys.__getitem__, docs), map(groups.__getitem__, docs),
+                                   map(mul, scores, repeat(scale)))))
+
+
+def _top_sparse_or_dense(index, weights, plan, floor, k, dense, by_group, alive) -> list[tuple[int, int]]:
     n_slots = len(index.keys)
     reads = sum(end - start for start, end in (index.postings.span(t) for _, t, _ in plan))
     if dense if dense is not None else reads * DENSE_SHARE > n_slots:
@@ -183,8 +267,4 @@ def search_index(index, weights, term_ids: list[int], k: int, *, by_group: bool,
         docs = [d for d, s in scores.items() if s >= floor] if floor else scores
     if alive is not None:
         docs = [d for d in docs if alive[d]]
-    scale, keys, groups = weights.scale * query_scale, index.keys, index.groups
-    best = top_k(docs, scores, k, keys, groups if by_group else None)
-    docs, scores = [d for d, _ in best], [s for _, s in best]
-    return list(map(Hit._make, zip(map(keys.__getitem__, docs), map(groups.__getitem__, docs),
-                                   map(mul, scores, repeat(scale)))))
+    return top_k(docs, scores, k, index.groups if by_group else None)
