@@ -36,8 +36,8 @@ class Store:
 
     def documents_by_key(self, keys: Iterable[int]) -> dict[int, DocumentRecord]: ...
 
-    def document_names(self) -> dict[int, str]:
-        """Every document's key -> its corpus id (or public id): what a TREC run names."""
+    def document_names(self) -> Iterator[tuple[int, str]]:
+        """(key, corpus id or public id) of every document, by key: what a TREC run names."""
 
     def known_hashes(self) -> set[str]:
         """Content hashes of every stored document (for resuming a bulk ingest)."""

@@ -240,9 +240,16 @@ class SQLiteStore:
     def chunks(self, keys: Iterable[int]) -> dict[int, ChunkRecord]:
         return self._by_keys("chunks", _CHUNK_COLUMNS, keys, _chunk)
 
-    def document_names(self) -> dict[int, str]:
-        with self._read_lock:
-            return dict(self._reader.execute("SELECT id, COALESCE(source_id, uid) FROM documents"))
+    def document_names(self) -> Iterator[tuple[int, str]]:
+        after = 0
+        while True:  # a page of rows at a time, so memory holds the caller's table and little else
+            with self._read_lock:
+                rows = self._reader.execute("SELECT id, COALESCE(source_id, uid) FROM documents WHERE id > ?"
+                                            " ORDER BY id LIMIT 1000", (after,)).fetchall()
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1][0]
 
     def known_hashes(self) -> set[str]:
         with self._read_lock:

@@ -377,3 +377,13 @@ def test_documents_the_cli_ingests_while_the_server_runs_are_found_after_a_resta
         assert client.get("/health").json()["documents"] == 3
         found = client.post("/search", json={"query": "xylophones"}).json()["results"]
         assert [r["document_name"] for r in found] == ["xylophone.md"]
+
+
+def test_the_name_table_maps_each_document_key_to_its_record_id_and_refuses_unknown_keys():
+    from rag.cli import NameTable
+
+    table = NameTable([(1, "doc-a"), (4, ""), (9, "ünïcode id"), (10, "x")])
+    assert [table[k] for k in (1, 4, 9, 10)] == ["doc-a", "", "ünïcode id", "x"]
+    for missing in (0, 2, 11):
+        with pytest.raises(KeyError):
+            table[missing]
