@@ -3,15 +3,18 @@
 A query's common terms (those in, say, every eighth document) carry most of
 its postings but little of its score.  Adding them one posting at a time is
 what makes pure Python slow; instead each such term keeps its impacts as one
-Python integer holding a 32-bit field per document, so that summing a term
-into a query's scores is a single C-level addition over all documents.
+Python integer holding a 16-bit field per document, and a query sums them
+with C-level big-integer additions over all documents at once.
 
-Fields stay below 2**31, which lets one more addition find the documents
-whose dense score reaches a threshold: add ``2**31 - threshold`` to every
-field and the top bit of a field is set exactly where the score was high
-enough (no field overflows into the next).
+Sums must not carry from one field into the next: terms are added in
+bundles whose ceilings (largest impact times query weight) add up to less
+than 2**16, and each bundle is then spread into 32-bit fields (even and odd
+documents apart) where the query's totals accumulate.  Totals stay below
+2**31, which lets one more addition find the documents whose score reaches a
+threshold: add ``2**31 - threshold`` to every field and the top bit of a
+field is set exactly where the score was high enough.
 
-Memory is the price: ``4 * n_docs`` bytes a term.  Terms are chosen by
+Memory is the price: ``2 * n_docs`` bytes a term.  Terms are chosen by
 document frequency, longest first, within a budget that is a share of the
 posting arrays' own size, so the vectors never dominate the index.
 """
@@ -23,27 +26,44 @@ from collections import namedtuple
 from itertools import accumulate, count, repeat
 from operator import add, rshift
 
-FIELD_BITS = 32
-TOP_BIT = 1 << (FIELD_BITS - 1)
+FIELD = 1 << 16  # a bundle's fields stay below this
+TOP_BIT = 1 << 31  # a query's totals stay below this
 MIN_DOCS = 1024  # below this, posting lists are short enough to add one by one
-MIN_SHARE = 8  # a term qualifies when it is in at least 1/8 of the documents
+MIN_SHARE = 12  # a term qualifies when it is in at least 1/12 of the documents
 BUDGET_SHARE = 0.5  # vectors take at most this share of the bytes the postings take
 
 
-class DenseVectors(namedtuple("DenseVectors", "vectors n_docs ones")):
-    """term id -> integer of ``n_docs`` 32-bit fields (its impacts), and the all-ones pattern."""
+class DenseVectors(namedtuple("DenseVectors", "vectors n_docs even ones")):
+    """term id -> integer of ``n_docs`` 16-bit fields (its impacts), plus two bit patterns.
+
+    even: 0xFFFF in the low half of every 32-bit word (selects even documents' fields);
+    ones: 1 in every 32-bit field of an ``n_docs``-field total.
+    """
 
     __slots__ = ()
 
-    def fields(self, total: int) -> array:
-        """The fields of ``total`` as an array indexed by document number."""
-        values = array("I", total.to_bytes(4 * self.n_docs, "little"))
-        if sys.byteorder != "little":
-            values.byteswap()
-        return values
+    def total(self, terms: list[tuple[int, int, int]]) -> tuple[int, int]:
+        """Sums of ``(ceiling, term, weight)`` as 32-bit fields: (even documents', odd documents')."""
+        even = odd = bundle = room = 0
+        for ceiling, term, qw in terms:
+            vector = self.vectors[term] if qw == 1 else self.vectors[term] * qw
+            if ceiling < room:
+                bundle, room = bundle + vector, room - ceiling
+                continue
+            even, odd = even + (bundle & self.even), odd + ((bundle >> 16) & self.even)
+            bundle, room = vector, FIELD - ceiling
+        return even + (bundle & self.even), odd + ((bundle >> 16) & self.even)
+
+    def fields(self, even: int, odd: int) -> array:
+        """The totals from :meth:`total` as one array of scores indexed by document number."""
+        half = (self.n_docs + 1) // 2
+        scores = array("I", bytes(4 * self.n_docs))
+        scores[0::2] = _words(even, half)
+        scores[1::2] = _words(odd, half)[: self.n_docs // 2]
+        return scores
 
     def to_int(self, fields: array) -> int:
-        """The inverse of :meth:`fields`."""
+        """``fields`` as one integer of 32-bit fields."""
         if sys.byteorder != "little":
             fields = array("I", fields)
             fields.byteswap()
@@ -60,13 +80,21 @@ class DenseVectors(namedtuple("DenseVectors", "vectors n_docs ones")):
         return list(map(rshift, map(add, accumulate(map(len, pieces)), count()), repeat(2)))
 
 
+def _words(value: int, length: int) -> array:
+    words = array("I", value.to_bytes(4 * length, "little"))
+    if sys.byteorder != "little":
+        words.byteswap()
+    return words
+
+
 def choose_terms(offsets: array, n_docs: int, posting_bytes: int) -> list[int]:
     """Terms worth a dense vector: the longest lists (>= 1/MIN_SHARE of the documents), within budget."""
     if n_docs < MIN_DOCS:
         return []
-    long_terms = [t for t in range(len(offsets) - 1) if (offsets[t + 1] - offsets[t]) * MIN_SHARE >= n_docs]
-    long_terms.sort(key=lambda t: offsets[t] - offsets[t + 1])
-    affordable = int(BUDGET_SHARE * posting_bytes) // (4 * n_docs)
+    shortest = -(-n_docs // MIN_SHARE)
+    lengths = list(map(int.__sub__, offsets[1:], offsets[:-1]))
+    long_terms = sorted((t for t, df in enumerate(lengths) if df >= shortest), key=lengths.__getitem__, reverse=True)
+    affordable = int(BUDGET_SHARE * posting_bytes) // (2 * n_docs)
     return sorted(long_terms[:affordable])
 
 
@@ -77,12 +105,16 @@ def build_dense(postings, impacts: array, n_docs: int) -> DenseVectors:
     for term in choose_terms(postings.offsets, n_docs, posting_bytes):
         start, end = postings.span(term)
         vectors[term] = _vector(postings.docs[start:end], impacts[start:end], n_docs)
-    ones = int.from_bytes(b"\x01\x00\x00\x00" * n_docs, "little") if vectors else 0
-    return DenseVectors(vectors, n_docs, ones)
+    if not vectors:
+        return DenseVectors(vectors, n_docs, 0, 0)
+    half = (n_docs + 1) // 2
+    even = int.from_bytes(b"\xff\xff\x00\x00" * half, "little")
+    ones = int.from_bytes(b"\x01\x00\x00\x00" * n_docs, "little")
+    return DenseVectors(vectors, n_docs, even, ones)
 
 
 def _vector(docs: array, impacts: array, n_docs: int) -> int:
-    fields = array("I", bytes(4 * n_docs))
+    fields = array("H", bytes(2 * n_docs))
     for doc, impact in zip(docs, impacts):
         fields[doc] = impact
     if sys.byteorder != "little":

@@ -17,7 +17,7 @@ from collections import Counter, namedtuple
 from itertools import compress, repeat
 from operator import add, itemgetter, le, mul, sub
 
-from .dense import TOP_BIT
+from .dense import FIELD, TOP_BIT
 from .scoring import l2_norm, sublinear_tf
 
 
@@ -26,6 +26,7 @@ Hit.__doc__ = "A search result: the caller's document key, its group (itself whe
 
 
 QUERY_LEVELS = 0xFFFF
+SAMPLE = 2  # documents (times k) whose scores suggest the k-th best in the dense path
 DENSE_SHARE = 8  # a query reading more than 1/8 as many postings as there are documents sums densely
 
 
@@ -148,14 +149,16 @@ def top_k(docs, scores, k: int, groups=None) -> list[tuple[int, int]]:
     with the caller's keys, so ties go to the smaller key. One C-level sort by number, a
     stable one by score, then a walk that stops once ``k`` groups are chosen.
     """
-    score_of = scores.__getitem__
+    docs = sorted(docs)
+    values = _values(scores, docs)
     chosen: list[tuple[int, int]] = []
     seen: set = set()
-    for doc in sorted(sorted(docs), key=score_of, reverse=True):
+    for i in sorted(range(len(docs)), key=values.__getitem__, reverse=True):  # stable: ties stay in order
+        doc = docs[i]
         group = doc if groups is None else groups[doc]
         if group not in seen:
             seen.add(group)
-            chosen.append((doc, score_of(doc)))
+            chosen.append((doc, values[i]))
             if len(chosen) == k:
                 break
     return chosen
@@ -166,15 +169,14 @@ def accumulate_mixed(postings, weights, plan: list, vectors) -> tuple[array, lis
 
     Also returns the sparse terms' lists, highest ceiling first.
     """
-    total, sparse = 0, []
-    for _, term, qw in plan:
-        vector = vectors.vectors.get(term)
-        if vector is None:
+    dense, sparse = [], []
+    for ceiling, term, qw in plan:
+        if ceiling < FIELD and term in vectors.vectors:
+            dense.append((ceiling, term, qw))
+        else:
             start, end = postings.span(term)
             sparse.append((postings.docs[start:end], weights.impacts[start:end], qw))
-        else:
-            total += vector if qw == 1 else vector * qw
-    acc = vectors.fields(total)
+    acc = vectors.fields(*vectors.total(dense))
     for docs, imps, qw in sparse:
         if qw == 1:
             for doc, w in zip(docs, imps):
@@ -185,16 +187,24 @@ def accumulate_mixed(postings, weights, plan: list, vectors) -> tuple[array, lis
     return acc, [docs for docs, _, _ in sparse]
 
 
-def _guess_kth(acc: array, lists: list, k: int) -> int:
-    """The k-th best score among the documents of the first lists (the likeliest winners), or 0."""
+def _guess_kth(acc: array, lists: list, k: int, groups, alive) -> int:
+    """The k-th best group score among the documents of the first lists (the likeliest winners), or 0.
+
+    Those are real scores of ``k`` distinct groups, so the k-th best overall is at least as high.
+    """
     sample: set = set()
     for docs in lists:
         sample.update(docs)
-        if len(sample) >= 2 * k:
+        if len(sample) >= SAMPLE * k:
             break
-    if len(sample) < k:
+    docs = list(sample) if alive is None else [d for d in sample if alive[d]]
+    if len(docs) < k:
         return 0
-    return sorted(_values(acc, list(sample)), reverse=True)[k - 1]
+    values = _values(acc, docs)
+    if groups is not None:  # each group's best: sorted ascending, the last value per group wins
+        order = sorted(range(len(docs)), key=values.__getitem__)
+        values = dict(zip(map(_values(groups, docs).__getitem__, order), map(values.__getitem__, order))).values()
+    return sorted(values, reverse=True)[k - 1] if len(values) >= k else 0
 
 
 def _top_mixed(index, weights, plan, floor, k, vectors, groups, alive) -> list[tuple[int, int]] | None:
@@ -207,7 +217,7 @@ def _top_mixed(index, weights, plan, floor, k, vectors, groups, alive) -> list[t
     """
     acc, lists = accumulate_mixed(index.postings, weights, plan, vectors)
     scores, tried = vectors.to_int(acc), 0
-    for threshold in (max(floor, _guess_kth(acc, lists, k)), floor):
+    for threshold in (max(floor, _guess_kth(acc, lists, k, groups, alive)), floor):
         if threshold <= 0 or threshold == tried:
             continue
         tried = threshold
@@ -219,7 +229,7 @@ def _top_mixed(index, weights, plan, floor, k, vectors, groups, alive) -> list[t
 
 
 def _values(scores, docs: list) -> tuple | list:
-    """``scores[d]`` for each of ``docs``, fetched in C."""
+    """``scores[d]`` for each of ``docs``, fetched in C (a tuple or a list: both index fast)."""
     if len(docs) > 1:
         return itemgetter(*docs)(scores)
     return [scores[d] for d in docs]
@@ -229,7 +239,8 @@ def _dense_ready(plan: list, vectors) -> bool:
     """Whether some query term has a dense vector and the dense fields cannot overflow."""
     if vectors is None or not vectors.vectors:
         return False
-    return any(term in vectors.vectors for _, term, _ in plan) and sum(c for c, _, _ in plan) < TOP_BIT
+    has_dense = any(ceiling < FIELD and term in vectors.vectors for ceiling, term, _ in plan)
+    return has_dense and sum(c for c, _, _ in plan) < TOP_BIT
 
 
 def search_index(index, weights, term_ids: list[int], k: int, *, by_group: bool, dense: bool | None = None,
@@ -252,8 +263,8 @@ def search_index(index, weights, term_ids: list[int], k: int, *, by_group: bool,
         best = _top_sparse_or_dense(index, weights, plan, floor, k, dense, by_group, alive)
     scale, keys, groups = weights.scale * query_scale, index.keys, index.groups
     docs, scores = [d for d, _ in best], [s for _, s in best]
-    return list(map(Hit._make, zip(map(keys.__getitem__, docs), map(groups.__getitem__, docs),
-                                   map(mul, scores, repeat(scale)))))
+    rows = zip(map(keys.__getitem__, docs), map(groups.__getitem__, docs), map(mul, scores, repeat(scale)))
+    return list(map(tuple.__new__, repeat(Hit), rows))  # Hit._make without a Python call per hit
 
 
 def _top_sparse_or_dense(index, weights, plan, floor, k, dense, by_group, alive) -> list[tuple[int, int]]:
