@@ -21,8 +21,12 @@ def create_app(settings: Settings | None = None, **services):
 def _parser():
     import argparse  # the command line only: `uvicorn server:app` never needs it
 
-    parser = argparse.ArgumentParser(prog="server.py", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command")
+    def formatter(prog: str) -> argparse.HelpFormatter:  # sized here: argparse's own sizing imports shutil,
+        return argparse.HelpFormatter(prog, width=_terminal_width())  # bz2 and lzma (0.5 MB a search run)
+
+    parser = argparse.ArgumentParser(prog="server.py", description=__doc__.splitlines()[0], formatter_class=formatter)
+    commands = parser.add_subparsers(dest="command", parser_class=lambda **kw: argparse.ArgumentParser(
+        formatter_class=formatter, **kw))
     serve = commands.add_parser("serve", help="serve the HTTP API (the default)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
@@ -39,6 +43,20 @@ def _parser():
     search.add_argument("--stats", help="where to write timing and memory figures (JSON)")
     search.add_argument("--tag", default="tfidf")
     return parser
+
+
+def _terminal_width() -> int:
+    """What shutil.get_terminal_size() gives for help text: $COLUMNS, the terminal, else 80; minus 2."""
+    import os
+
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return max(columns, 1) - 2
 
 
 def _settings(args) -> Settings:

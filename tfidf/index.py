@@ -138,8 +138,9 @@ class InvertedIndex:
         self.vocabulary.compact()
 
     def restore(self, weights: Weights, max_group: int) -> None:
-        """Adopt weights saved with the postings (by the codec): nothing to recompute."""
+        """Adopt weights saved with the postings (by the codec): nothing to recompute but dense vectors."""
         self._weights, self._max_group, self._deleted, self._stale = weights, max_group, 0, False
+        self._dense_vectors(weights)
 
     def max_group_size(self) -> int:
         """The most documents any one group holds (as of the last refresh)."""
