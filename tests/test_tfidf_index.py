@@ -214,3 +214,18 @@ def test_a_stale_ok_search_reads_the_last_refresh_and_never_shows_a_deleted_docu
     index.apply(prepared)
     assert [h.key for h in index.search(["otter"], 10, stale_ok=True)] == [1, 3]
     assert [h.key for h in index.search(["otter"], 10)] == [1, 3]
+
+
+def test_tfidf_queries_whose_weights_overflow_a_dense_field_fall_back_and_stay_exact():
+    rng = random.Random(11)
+    vocabulary = [f"t{i}" for i in range(300)]
+    zipf = [1 / (rank + 1) for rank in range(len(vocabulary))]
+    index = InvertedIndex(IndexParams(ScoringParams("tfidf")))
+    for key in range(1, 1301):
+        index.add(key, rng.choices(vocabulary, zipf, k=rng.randint(5, 50)))
+    assert index._dense_vectors(index.refresh()).vectors
+    for _ in range(30):
+        query = rng.choices(vocabulary, zipf, k=rng.randint(1, 8))
+        for k in (10, 100):
+            expected = index.search(query, k, dense=False)
+            assert index.search(query, k) == expected == index.search(query, k, dense=True)

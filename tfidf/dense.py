@@ -87,22 +87,22 @@ def _words(value: int, length: int) -> array:
     return words
 
 
-def choose_terms(offsets: array, n_docs: int, posting_bytes: int) -> list[int]:
-    """Terms worth a dense vector: the longest lists (>= 1/MIN_SHARE of the documents), within budget."""
+def choose_terms(offsets: array, n_docs: int, budget: float) -> list[int]:
+    """Terms worth a dense vector: the longest lists (>= 1/MIN_SHARE of the documents), within ``budget`` bytes."""
     if n_docs < MIN_DOCS:
         return []
     shortest = -(-n_docs // MIN_SHARE)
     lengths = list(map(int.__sub__, offsets[1:], offsets[:-1]))
     long_terms = sorted((t for t, df in enumerate(lengths) if df >= shortest), key=lengths.__getitem__, reverse=True)
-    affordable = int(BUDGET_SHARE * posting_bytes) // (2 * n_docs)
+    affordable = int(budget) // (2 * n_docs)
     return sorted(long_terms[:affordable])
 
 
-def build_dense(postings, impacts: array, n_docs: int) -> DenseVectors:
+def build_dense(postings, impacts: array, n_docs: int, budget_share: float = BUDGET_SHARE) -> DenseVectors:
     """Dense vectors for the terms :func:`choose_terms` picks (none for a small index)."""
     posting_bytes = len(postings.docs) * (postings.docs.itemsize + postings.tfs.itemsize + impacts.itemsize)
     vectors = {}
-    for term in choose_terms(postings.offsets, n_docs, posting_bytes):
+    for term in choose_terms(postings.offsets, n_docs, budget_share * posting_bytes):
         start, end = postings.span(term)
         vectors[term] = _vector(postings.docs[start:end], impacts[start:end], n_docs)
     if not vectors:
