@@ -31,6 +31,7 @@ TOP_BIT = 1 << 31  # a query's totals stay below this
 MIN_DOCS = 1024  # below this, posting lists are short enough to add one by one
 MIN_SHARE = 12  # a term qualifies when it is in at least 1/12 of the documents
 BUDGET_SHARE = 0.5  # vectors take at most this share of the bytes the postings take
+BUDGET_MAX = 8 << 20  # and at most 8 MiB, however large the index
 
 
 class DenseVectors(namedtuple("DenseVectors", "vectors n_docs even ones")):
@@ -41,6 +42,10 @@ class DenseVectors(namedtuple("DenseVectors", "vectors n_docs even ones")):
     """
 
     __slots__ = ()
+
+    def nbytes(self) -> int:
+        """Bytes the vectors hold."""
+        return 2 * self.n_docs * len(self.vectors)
 
     def total(self, terms: list[tuple[int, int, int]]) -> tuple[int, int]:
         """Sums of ``(ceiling, term, weight)`` as 32-bit fields: (even documents', odd documents')."""
@@ -102,7 +107,7 @@ def build_dense(postings, impacts: array, n_docs: int, budget_share: float = BUD
     """Dense vectors for the terms :func:`choose_terms` picks (none for a small index)."""
     posting_bytes = len(postings.docs) * (postings.docs.itemsize + postings.tfs.itemsize + impacts.itemsize)
     vectors = {}
-    for term in choose_terms(postings.offsets, n_docs, budget_share * posting_bytes):
+    for term in choose_terms(postings.offsets, n_docs, min(budget_share * posting_bytes, BUDGET_MAX)):
         start, end = postings.span(term)
         vectors[term] = _vector(postings.docs[start:end], impacts[start:end], n_docs)
     if not vectors:

@@ -36,8 +36,9 @@ class IndexParams(namedtuple("IndexParams", "scoring max_features")):
         return super().__new__(cls, scoring, max_features)
 
 
-class IndexStats(namedtuple("IndexStats", "documents terms postings bytes")):
-    """Sizes of an index: live documents, vocabulary, postings, bytes held."""
+class IndexStats(namedtuple("IndexStats", "documents terms postings bytes dense_bytes")):
+    """Sizes of an index: live documents, vocabulary, postings, bytes of its arrays (what a
+    snapshot holds), and bytes of the dense vectors derived from them in memory."""
 
     __slots__ = ()
 
@@ -175,4 +176,5 @@ class InvertedIndex:
         weight_arrays = (weights.impacts, weights.upper, weights.idf, *weights.floors.values())
         weight_bytes = sum(len(a) * a.itemsize for a in weight_arrays)
         total = self.postings.nbytes() + doc_bytes + weight_bytes + vocab_bytes
-        return IndexStats(len(self), len(self.vocabulary), len(self.postings.docs), total)
+        dense = self._dense_vectors(weights).nbytes()
+        return IndexStats(len(self), len(self.vocabulary), len(self.postings.docs), total, dense)
