@@ -4,14 +4,20 @@
 ``t`` (ascending) and ``tfs`` the matching term frequencies.  Document numbers
 take two bytes while the index has fewer than 65,536 documents, four after;
 term frequencies one byte (capped at 255, where BM25 has long saturated).
-New postings go to flat pending arrays and are merged in by
-:meth:`Postings.merge`, which also drops the postings of deleted documents.
+New postings go to per-term pending arrays and are merged in by
+:meth:`Postings.merged`, which also drops the postings of deleted documents.
+
+Both run as C-level pipelines (``map`` over whole arrays, slices, ``compress``)
+with no Python loop per posting: bulk indexing spends its time in C.
 """
 from __future__ import annotations
 
+import sys
 from array import array
-from itertools import compress, repeat
-from operator import and_, rshift
+from collections import defaultdict, deque
+from functools import partial
+from itertools import accumulate, compress, repeat
+from operator import add, and_, or_, rshift
 
 MAX_TF = 255
 
@@ -19,6 +25,25 @@ MAX_TF = 255
 def doc_typecode(n_docs: int) -> str:
     """The narrowest array type that holds document numbers below ``n_docs``."""
     return "H" if n_docs <= 0x10000 else "I"
+
+
+def _consume(iterator) -> None:
+    """Run an iterator of side effects to its end, in C."""
+    deque(iterator, 0)
+
+
+def _unpack(packed: array, code: str) -> tuple[array, array]:
+    """Document numbers (as ``code``) and term frequencies of postings packed as doc << 8 | tf.
+
+    On a little-endian machine both are strided byte slices (memory copies in C).
+    """
+    if sys.byteorder != "little":
+        return array(code, map(rshift, packed, repeat(8))), array("B", map(and_, packed, repeat(MAX_TF)))
+    raw, width = packed.tobytes(), array(code).itemsize
+    docs = bytearray(width * len(packed))
+    for byte in range(width):  # byte i of each document number is byte i + 1 of its packed posting
+        docs[byte::width] = raw[byte + 1 :: 8]
+    return array(code, docs), array("B", raw[::8])
 
 
 class Postings:
@@ -29,7 +54,8 @@ class Postings:
         self.offsets = offsets if offsets is not None else array("I", bytes(4 * (n_terms + 1)))
         self.docs = docs if docs is not None else array("H")
         self.tfs = tfs if tfs is not None else array("B")
-        self._new: dict[int, array] = {}  # term -> pending postings packed as doc << 8 | tf
+        # term -> pending postings packed as doc << 8 | tf (a missing term gets an empty array)
+        self._new: defaultdict[int, array] = defaultdict(partial(array, "Q"))
         self._n_new = 0
 
     @property
@@ -41,14 +67,11 @@ class Postings:
         return self._n_new
 
     def append(self, doc: int, term_ids: list[int], counts: list[int]) -> None:
-        """Queue one document's postings; they become visible after merge()."""
-        new, base = self._new, doc << 8
-        for term, count in zip(term_ids, counts):
-            packed = base | (count if count < MAX_TF else MAX_TF)
-            if term in new:
-                new[term].append(packed)
-            else:
-                new[term] = array("Q", [packed])
+        """Queue one document's postings; they become visible after merged()."""
+        if counts and max(counts) > MAX_TF:
+            counts = list(map(min, counts, repeat(MAX_TF)))
+        packed = map(or_, repeat(doc << 8), counts)
+        _consume(map(array.append, map(self._new.__getitem__, term_ids), packed))
         self._n_new += len(term_ids)
 
     def span(self, term: int) -> tuple[int, int]:
@@ -61,23 +84,38 @@ class Postings:
         """New postings with the pending ones folded in and, given ``alive`` flags, dead documents
         dropped; this object is left as it was (searches may go on reading it meanwhile)."""
         code = doc_typecode(n_docs)
-        docs, tfs, offsets = array(code), array("B"), array("I", [0])
-        for term in range(n_terms):
-            start, end = self.span(term)
-            seg_docs, seg_tfs = self.docs[start:end], self.tfs[start:end]
-            if seg_docs.typecode != code:
-                seg_docs = array(code, seg_docs)
-            packed = self._new.get(term)
-            if packed is not None:
-                seg_docs.extend(map(rshift, packed, repeat(8)))
-                seg_tfs.extend(map(and_, packed, repeat(MAX_TF)))
-            if alive is not None and seg_docs:
-                keep = bytes(map(alive.__getitem__, seg_docs))
-                seg_docs, seg_tfs = array(code, compress(seg_docs, keep)), array("B", compress(seg_tfs, keep))
-            docs += seg_docs
-            tfs += seg_tfs
-            offsets.append(len(docs))
+        docs, tfs, offsets = self._with_pending(n_terms, code)
+        if alive is not None and docs:
+            keep = bytes(map(alive.__getitem__, docs))
+            kept = array("I", accumulate(keep, initial=0))  # kept[i]: survivors among the first i postings
+            offsets = array("I", map(kept.__getitem__, offsets))
+            docs, tfs = array(code, compress(docs, keep)), array("B", compress(tfs, keep))
         return Postings(offsets=offsets, docs=docs, tfs=tfs)
+
+    def _with_pending(self, n_terms: int, code: str) -> tuple[array, array, array]:
+        """docs, tfs and offsets of every list with its pending postings appended."""
+        old = self.offsets[: n_terms + 1]
+        old.extend(repeat(old[-1], n_terms + 1 - len(old)))  # terms new since the last merge: empty so far
+        counts = array("I", map(len, map(self._new.get, range(n_terms), repeat(()))))
+        offsets = array("I", map(add, old, accumulate(counts, initial=0)))
+        packed = array("Q")
+        _consume(map(packed.extend, map(self._new.__getitem__, compress(range(n_terms), counts))))
+        new_docs, new_tfs = _unpack(packed, code)
+        if not old[-1]:  # nothing merged before (the first build): the pending postings are all there is
+            return new_docs, new_tfs, offsets
+        old_docs = self.docs if self.docs.typecode == code else array(code, self.docs)
+        docs, tfs = array(code), array("B")
+        at, done = 0, 0  # next pending posting, end of the old postings copied so far
+        for term in compress(range(n_terms), counts):
+            end, count = old[term + 1], counts[term]
+            docs += old_docs[done:end]
+            tfs += self.tfs[done:end]
+            docs += new_docs[at : at + count]
+            tfs += new_tfs[at : at + count]
+            at, done = at + count, end
+        docs += old_docs[done : old[-1]]
+        tfs += self.tfs[done : old[-1]]
+        return docs, tfs, offsets
 
     def nbytes(self) -> int:
         """Bytes held by the posting arrays."""

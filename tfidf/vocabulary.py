@@ -12,6 +12,8 @@ far less (see BENCHMARKS.md).  A hashed vocabulary stores no strings at all.
 from __future__ import annotations
 
 from array import array
+from itertools import repeat
+from operator import and_
 from zlib import crc32
 
 _EMPTY = 0xFFFFFFFF
@@ -35,25 +37,36 @@ class _Recent(dict):
 
 
 class Vocabulary:
-    """Exact term -> id mapping; ids are dense, assigned in order of first sight."""
+    """Exact term -> id mapping; ids are dense, assigned in order of first sight.
+
+    New terms reach the hash table in one pass at :meth:`compact` (or when the table is
+    read): until then the ``_recent`` dict answers for them, so a bulk build probes the
+    table once per term and grows it once, not at every doubling.
+    """
 
     capped = False
 
     def __init__(self, blob: bytes = b"", offsets: array | None = None, table: array | None = None) -> None:
         self.blob = bytearray(blob)
         self.offsets = offsets if offsets is not None else array("I", [0])
-        self.table = table if table is not None else array("I", [_EMPTY]) * 1024
+        self._table = table if table is not None else array("I", [_EMPTY]) * 1024
+        self._tabled = len(self) if table is not None else 0  # ids below this are in the table
         self._recent = _Recent(self._insert)  # terms added since compact(): a C-level fast path for bulk adds
         self._found: dict[str, int | None] = {}  # recent lookups (query terms recur), emptied when full
-        if table is None and len(self):
-            self._rehash(len(self.table))
+        self._flush()
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
+    @property
+    def table(self) -> array:
+        """The open-addressing table of term ids (every term in it)."""
+        self._flush()
+        return self._table
+
     def _slot(self, key: bytes) -> int:
         """The table slot holding ``key``, or the empty slot where it would go."""
-        table, blob, offsets = self.table, self.blob, self.offsets
+        table, blob, offsets = self._table, self.blob, self.offsets
         mask = len(table) - 1
         slot = crc32(key) & mask
         while True:
@@ -69,8 +82,10 @@ class Vocabulary:
             return found[term]
         if len(found) >= LOOKUP_CACHE:
             found.clear()
-        tid = self.table[self._slot(_encode(term))]
-        tid = found[term] = None if tid == _EMPTY else tid
+        tid = self._table[self._slot(_encode(term))]
+        if tid == _EMPTY:
+            tid = self._recent.get(term)  # not in the table yet, or never indexed
+        found[term] = tid
         return tid
 
     def add(self, term: str) -> int:
@@ -82,32 +97,47 @@ class Vocabulary:
         return list(map(self._recent.__getitem__, terms))
 
     def compact(self) -> None:
-        """Drop the bulk-add fast path; the table alone answers from now on."""
+        """Put new terms in the table and drop the bulk-add fast path; the table alone answers from now on."""
+        self._flush()
         self._recent = _Recent(self._insert)
 
     def _insert(self, term: str) -> int:
-        """The id of ``term`` from the table, appending it if new."""
+        """The id of ``term`` (not in ``_recent``): from the table, or the next one, appended."""
         key = _encode(term)
-        slot = self._slot(key)
-        tid = self.table[slot]
-        if tid != _EMPTY:
-            return tid
-        tid = len(self)
+        if self._tabled:
+            tid = self._table[self._slot(key)]
+            if tid != _EMPTY:
+                return tid
         self._found.pop(term, None)  # it was looked up before it existed
         self.blob += key
         self.offsets.append(len(self.blob))
-        self.table[slot] = tid
-        if 3 * len(self) > 2 * len(self.table):  # keep the load under 2/3
-            self._rehash(2 * len(self.table))
-        return tid
+        return len(self) - 1
 
-    def _rehash(self, size: int) -> None:
-        self.table = array("I", [_EMPTY]) * size
-        for tid in range(len(self)):
-            self.table[self._slot(bytes(self.blob[self.offsets[tid] : self.offsets[tid + 1]]))] = tid
+    def _flush(self) -> None:
+        """Insert the terms added since the last flush, growing the table to keep the load under 2/3."""
+        count = len(self)
+        if self._tabled == count:
+            return
+        size = len(self._table)
+        while 3 * count > 2 * size:
+            size *= 2
+        if size != len(self._table):
+            self._table, self._tabled = array("I", [_EMPTY]) * size, 0
+        self._place(self._tabled, count)
+        self._tabled = count
+
+    def _place(self, first: int, end: int) -> None:
+        """Insert the (distinct, absent) terms with ids first..end-1, in id order."""
+        table, offsets = self._table, self.offsets
+        mask = len(table) - 1
+        keys = map(self.blob.__getitem__, map(slice, offsets[first:end], offsets[first + 1 : end + 1]))
+        for tid, slot in enumerate(map(and_, map(crc32, keys), repeat(mask)), first):
+            while table[slot] != _EMPTY:
+                slot = (slot + 1) & mask
+            table[slot] = tid
 
     def nbytes(self) -> int:
-        return len(self.blob) + 4 * (len(self.offsets) + len(self.table))
+        return len(self.blob) + 4 * (len(self.offsets) + len(self._table))
 
 
 class HashedVocabulary:

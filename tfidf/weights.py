@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter, namedtuple
-from itertools import compress, repeat
-from operator import add, mul, truediv
+from functools import partial
+from itertools import chain, compress, repeat
+from operator import add, itemgetter, le, mul, sub, truediv
 
 from .scoring import ScoringParams, bm25_idf, bm25_length_norm, l2_norm, smooth_idf, tfidf_weight
 
@@ -40,9 +41,22 @@ def compute_weights(postings, lens: array, alive: bytearray, groups: array, para
     else:
         raw, idf = _tfidf(postings, len(lens), n_docs)
     top = max(raw, default=0.0) or 1.0
-    impacts = array("H", map(round, map(mul, raw, repeat(LEVELS / top))))
-    upper = array("H", (max(impacts[a:b], default=0) for a, b in map(postings.span, range(postings.n_terms))))
+    impacts = array("H", map(float.__round__, map(mul, raw, repeat(LEVELS / top))))  # round(), looked up once
+    upper = array("H", map(_max_or_0, _lists(postings.offsets, impacts)))
     return Weights(impacts, upper, term_floors(postings, impacts, groups), idf, top / LEVELS, n_docs, avg_len)
+
+
+_max_or_0 = partial(max, default=0)
+
+
+def _lists(offsets: array, values: array):
+    """Each term's slice of ``values`` (a posting-parallel array), in term order."""
+    return map(values.__getitem__, map(slice, offsets, offsets[1:]))
+
+
+def _list_lengths(offsets: array) -> array:
+    """Each term's document frequency."""
+    return array("I", map(sub, offsets[1:], offsets))
 
 
 def term_floors(postings, impacts: array, groups: array) -> dict[int, array]:
@@ -52,19 +66,15 @@ def term_floors(postings, impacts: array, groups: array) -> dict[int, array]:
     search can prune from the first list on instead of waiting for candidates.
     """
     floors = {depth: array("H", bytes(2 * postings.n_terms)) for depth in FLOOR_DEPTHS}
-    shallowest, shared = min(FLOOR_DEPTHS), _shared_groups(groups)
-    for term in range(postings.n_terms):
-        start, end = postings.span(term)
-        if end - start < shallowest:
-            continue
-        docs, imps = postings.docs[start:end], impacts[start:end]
-        if any(map(shared.__getitem__, docs)):
-            best = _group_maxima(docs, imps, groups)
-        else:  # every document here is its group's only one: its impact is the group's best
-            best = imps
+    shallowest, deepest, shared = min(FLOOR_DEPTHS), max(FLOOR_DEPTHS), _shared_groups(groups)
+    offsets, docs = postings.offsets, postings.docs
+    long_enough = map(le, repeat(shallowest), _list_lengths(offsets))
+    for term in compress(range(postings.n_terms), long_enough):
+        start, end = offsets[term], offsets[term + 1]
+        best = _group_maxima(docs[start:end], impacts[start:end], groups, shared)
         if len(best) < shallowest:
             continue
-        ranked = sorted(best, reverse=True)[: max(FLOOR_DEPTHS)]
+        ranked = sorted(best, reverse=True)[:deepest]
         for depth in FLOOR_DEPTHS:
             if len(ranked) >= depth:
                 floors[depth][term] = ranked[depth - 1]
@@ -77,29 +87,40 @@ def _shared_groups(groups: array) -> bytearray:
     return bytearray(map((1).__lt__, map(sizes.__getitem__, groups)))
 
 
-def _group_maxima(docs: array, impacts: array, groups: array) -> list[int]:
-    """The best impact of each group in a posting list."""
-    best: dict[int, int] = {}
-    get = best.get
-    for group, impact in zip(map(groups.__getitem__, docs), impacts):
-        if impact > get(group, -1):
-            best[group] = impact
-    return list(best.values())
+_FLIP = bytes.maketrans(b"\x00\x01", b"\x01\x00")
+
+
+def _group_maxima(docs: array, impacts: array, groups: array, shared: bytearray) -> list[int]:
+    """The best impact of each group in a posting list, in C.
+
+    A document alone in its group is its group's best; for the others, pairs sorted by
+    impact make a dict keep each group's last, so largest, impact.
+    """
+    in_shared = bytes(map(shared.__getitem__, docs))
+    if not any(in_shared):
+        return impacts
+    best = list(compress(impacts, in_shared.translate(_FLIP)))
+    members = zip(map(groups.__getitem__, compress(docs, in_shared)), compress(impacts, in_shared))
+    best += dict(sorted(members, key=itemgetter(1))).values()
+    return best
 
 
 def _bm25(postings, lens, n_docs, avg_len, params) -> tuple[array, array]:
-    """bm25_impact for every posting, computed as idf * (k1 + 1) * (tf / (tf + K)) with C-level maps."""
+    """bm25_impact for every posting, computed as (tf / (tf + K)) * (idf * (k1 + 1)) over whole arrays.
+
+    idf depends only on a term's document frequency and K on a document's length, so each is
+    computed once per distinct value; the per-posting arithmetic is C-level maps.
+    """
     k1, b = params.k1, params.b
-    norms = [bm25_length_norm(length, avg_len, k1, b) for length in lens]
-    raw, idfs = array("d"), array("f")
-    for term in range(postings.n_terms):
-        start, end = postings.span(term)
-        idf = bm25_idf(end - start, n_docs)
-        idfs.append(idf)
-        tfs = postings.tfs[start:end]
-        saturation = map(truediv, tfs, map(add, tfs, map(norms.__getitem__, postings.docs[start:end])))
-        raw.extend(map(mul, saturation, repeat(idf * (k1 + 1.0))))
-    return raw, idfs
+    norm_of = {length: bm25_length_norm(length, avg_len, k1, b) for length in set(lens)}
+    norms = list(map(norm_of.__getitem__, lens))
+    dfs = _list_lengths(postings.offsets)
+    idf_of = {df: bm25_idf(df, n_docs) for df in set(dfs)}
+    idfs = array("d", map(idf_of.__getitem__, dfs))
+    tfs = postings.tfs
+    saturation = map(truediv, tfs, map(add, tfs, map(norms.__getitem__, postings.docs)))
+    factors = chain.from_iterable(map(repeat, map(mul, idfs, repeat(k1 + 1.0)), dfs))
+    return array("d", map(mul, saturation, factors)), array("f", idfs)
 
 
 def _tfidf(postings, n_slots: int, n_docs: int) -> tuple[array, array]:

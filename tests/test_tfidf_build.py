@@ -1,0 +1,122 @@
+"""Index building's C-level pipelines give exactly what plain per-posting loops give."""
+from __future__ import annotations
+
+import random
+from array import array
+from collections import Counter
+
+from hypothesis import given, settings, strategies as st
+
+from tfidf.postings import MAX_TF, Postings, doc_typecode
+from tfidf.scoring import ScoringParams, bm25_idf, bm25_impact, bm25_length_norm
+from tfidf.vocabulary import Vocabulary
+from tfidf.weights import FLOOR_DEPTHS, LEVELS, compute_weights, term_floors
+
+
+def _reference_lists(batches: list[list[tuple[int, dict[int, int]]]], alive: bytearray) -> dict[int, list]:
+    """term -> [(doc, tf)] of the live documents: what the merged arrays must hold."""
+    lists: dict[int, list] = {}
+    for batch in batches:
+        for doc, counts in batch:
+            for term, tf in counts.items():
+                if alive[doc]:
+                    lists.setdefault(term, []).append((doc, min(tf, MAX_TF)))
+    return lists
+
+
+def _lists_of(postings: Postings) -> dict[int, list]:
+    lists = {}
+    for term in range(postings.n_terms):
+        start, end = postings.span(term)
+        if end > start:
+            lists[term] = list(zip(postings.docs[start:end], postings.tfs[start:end]))
+    return lists
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.dictionaries(st.integers(0, 30), st.integers(1, 300), max_size=8), max_size=6),
+                max_size=4),
+       st.sets(st.integers(0, 40)), st.integers(0, 70_000))
+def test_merges_equal_per_posting_lists(batches, dead, first_doc):
+    """Pending postings folded in over several merges, with deletions and the switch to 4-byte numbers."""
+    postings, n_terms, doc = Postings(), 0, first_doc
+    numbered = []
+    for batch in batches:
+        part = []
+        for counts in batch:
+            postings.append(doc, list(counts), list(counts.values()))
+            n_terms = max([n_terms, *(t + 1 for t in counts)])
+            part.append((doc, counts))
+            doc += 1
+        numbered.append(part)
+        alive = bytearray(b"\x01" * doc)
+        for number in dead:
+            if first_doc + number < doc:
+                alive[first_doc + number] = 0
+        postings = postings.merged(n_terms, doc, alive)
+        assert postings.docs.typecode == doc_typecode(doc)
+        assert _lists_of(postings) == _reference_lists(numbered, alive)
+        assert postings.n_terms == n_terms and postings.pending == 0
+
+
+def _reference_floors(postings: Postings, impacts: array, groups: array) -> dict[int, list[int]]:
+    floors = {depth: [0] * postings.n_terms for depth in FLOOR_DEPTHS}
+    for term in range(postings.n_terms):
+        start, end = postings.span(term)
+        best: dict[int, int] = {}
+        for doc, impact in zip(postings.docs[start:end], impacts[start:end]):
+            best[groups[doc]] = max(best.get(groups[doc], -1), impact)
+        ranked = sorted(best.values(), reverse=True)
+        for depth in FLOOR_DEPTHS:
+            if len(ranked) >= depth:
+                floors[depth][term] = ranked[depth - 1]
+    return floors
+
+
+def test_weights_equal_the_per_posting_formulas():
+    """Impacts, ceilings and floors, on groups that interleave (a group's documents need not be adjacent)."""
+    rng = random.Random(7)
+    n_docs, n_terms = 900, 60
+    postings = Postings()
+    lens = array("I")
+    for doc in range(n_docs):
+        counts = Counter(rng.choices(range(n_terms), [1 / (t + 1) for t in range(n_terms)], k=rng.randint(1, 40)))
+        postings.append(doc, list(counts), list(counts.values()))
+        lens.append(sum(counts.values()))
+    alive = bytearray(b"\x01" * n_docs)
+    for doc in rng.sample(range(n_docs), 100):
+        alive[doc] = 0
+    postings = postings.merged(n_terms + 3, n_docs, alive)  # three terms that never occur
+    groups = array("q", (rng.choice([doc, rng.randint(0, 40)]) for doc in range(n_docs)))
+    params = ScoringParams("bm25", 1.5, 0.9)
+    weights = compute_weights(postings, lens, alive, groups, params)
+    avg_len = sum(length for length, a in zip(lens, alive) if a) / sum(alive)
+    raw = []
+    for term in range(postings.n_terms):
+        start, end = postings.span(term)
+        idf = bm25_idf(end - start, sum(alive))
+        assert weights.idf[term] == array("f", [idf])[0]
+        raw += [bm25_impact(tf, idf, bm25_length_norm(lens[doc], avg_len, 1.5, 0.9), 1.5)
+                for doc, tf in zip(postings.docs[start:end], postings.tfs[start:end])]
+    top = max(raw)
+    assert list(weights.impacts) == [round(value * LEVELS / top) for value in raw]
+    assert list(weights.upper) == [max(weights.impacts[slice(*postings.span(t))], default=0)
+                                   for t in range(postings.n_terms)]
+    floors = term_floors(postings, weights.impacts, groups)
+    assert {d: list(f) for d, f in floors.items()} == _reference_floors(postings, weights.impacts, groups)
+    assert any(floors[10]) and any(floors[100])
+
+
+def test_vocabulary_table_is_built_lazily_but_answers_at_once():
+    vocabulary = Vocabulary()
+    words = [f"t{i}" for i in range(3000)]
+    assert vocabulary.add_all(words[:2000]) == list(range(2000))
+    assert vocabulary.get("t5") == 5 and vocabulary.get("t2500") is None  # not in the table yet
+    assert vocabulary.add_all(words[1500:]) == list(range(1500, 3000))
+    assert vocabulary.get("t2500") == 2500  # a remembered miss is forgotten once the term exists
+    vocabulary.compact()
+    assert [vocabulary.get(w) for w in words] == list(range(3000))
+    assert vocabulary.add("t7") == 7 and vocabulary.add("new") == 3000
+    reloaded = Vocabulary(bytes(vocabulary.blob), vocabulary.offsets)  # no table: rebuilt on load
+    assert reloaded.table == vocabulary.table
+    assert [reloaded.get(w) for w in words + ["new"]] == list(range(3001))
