@@ -12,6 +12,7 @@ import threading
 import time
 from collections import Counter, namedtuple
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from pathlib import Path
 
 from store import DocumentRecord, NewChunk, NewDocument, Store
@@ -81,11 +82,15 @@ class Library:
         return self.store.read_only
 
     def chunk_terms(self, heading: str | None, text: str) -> Counter:
-        """A chunk's term counts: its text, plus its heading ``TITLE_BOOST`` times."""
-        counts = Counter(self.analyzer.terms(text))
-        if heading and self.settings.TITLE_BOOST:
-            for term in self.analyzer.terms(heading):
-                counts[term] += self.settings.TITLE_BOOST
+        """A chunk's term counts: its text, plus its heading ``TITLE_BOOST`` times (counted in C)."""
+        boost = self.settings.TITLE_BOOST
+        if not heading or not boost:
+            return Counter(self.analyzer.iter_terms(text))
+        if isinstance(boost, int) and boost > 0:  # the heading's terms repeated: the same counts, and the same order of first sight
+            return Counter(chain(self.analyzer.iter_terms(text), self.analyzer.terms(heading) * boost))
+        counts = Counter(self.analyzer.iter_terms(text))
+        for term in self.analyzer.terms(heading):
+            counts[term] += boost
         return counts
 
     def search(self, query: str, top_k: int = 5, *, by_document: bool = False) -> list[Passage]:

@@ -9,7 +9,11 @@ characters that are not word characters (controls, emoji, punctuation) only
 separate words.
 
 Speed comes from splitting on whitespace after a C-level ``translate`` and
-analysing each distinct raw token once: a cache maps it to its terms.
+analysing each distinct raw token once: a cache maps it to its terms.  Tokens
+that are ASCII letters, digits and numbers joined by hyphens (most of them)
+are analysed without regular expressions; text with a few non-ASCII characters
+has its ASCII separators translated as bytes and the others replaced one
+distinct character at a time.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ import re
 import string
 import unicodedata
 from itertools import chain
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from .errors import AnalysisError
 from .stopwords import stopwords_for
@@ -34,6 +38,13 @@ _POINTING = re.compile("[\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7\u0610
                        "\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed]")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 _MAX_TERM_CHARS = 64
+# The unicode path's view of ASCII: a byte table turning its separators (all but letters, digits
+# and -'.,) into spaces; bytes of non-ASCII characters pass unchanged.
+_UNICODE_ASCII_SEPARATORS = bytes(
+    b if b >= 0x80 or (chr(b).isalnum() or chr(b) in _KEPT) else 0x20 for b in range(256))
+_ASCII = frozenset(map(chr, range(0x80)))
+_CHAR_CACHE = 4096
+_UNSEEN = object()
 
 
 def cjk_bigrams(run: str) -> list[str]:
@@ -54,6 +65,57 @@ def token_words(token: str) -> list[str]:
     if "-" in token and len(words) > 1:
         words.append("".join(words))
     return words
+
+
+def plain_words(token: str) -> list[str] | None:
+    """:func:`token_words` for an ASCII token of letters, digits and numbers joined by hyphens
+    (``cells.``, ``cd4``, ``covid-19``, ``8.6-12.2``, ``3,000``) with no regex; None for any other."""
+    word = token.strip(_KEPT)
+    if not word.isascii() or "'" in word:
+        return None
+    if word.isalnum():
+        return [word]
+    words = word.split("-")
+    for i, part in enumerate(words):
+        if not part.isalnum():  # a number like 3.5 or 1,000 (its commas dropped), or something else
+            if not all(map(str.isdigit, part.replace(",", ".").split("."))):
+                return None
+            words[i] = part.replace(",", "")
+    if len(words) > 1:
+        words.append("".join(words))
+    return words
+
+
+def _char_replacement(char: str) -> str | None:
+    """What the unicode path makes of one non-ASCII character: None keeps it."""
+    if char == "\u2019":
+        return "'"
+    if _POINTING.match(char):
+        return ""
+    return " " if _SEPARATORS.match(char) else None
+
+
+_replacements: dict[str, str | None] = {}  # non-ASCII character -> _char_replacement(it), bounded
+
+
+def _unicode_tokens(text: str) -> list[str]:
+    """Raw tokens of normalised, case-folded non-ASCII text.
+
+    The same as splitting after ``_SEPARATORS.sub(" ", _POINTING.sub("", text.replace("\u2019", "'")))``:
+    each of those acts on single characters, so ASCII ones go through a byte table and each
+    distinct other character is replaced once.
+    """
+    raw = text.encode("utf-8", "surrogatepass").translate(_UNICODE_ASCII_SEPARATORS)
+    text = raw.decode("utf-8", "surrogatepass")
+    for char in set(text).difference(_ASCII):
+        replacement = _replacements.get(char, _UNSEEN)
+        if replacement is _UNSEEN:
+            if len(_replacements) >= _CHAR_CACHE:
+                _replacements.clear()
+            replacement = _replacements[char] = _char_replacement(char)
+        if replacement is not None:
+            text = text.replace(char, replacement)
+    return text.split()
 
 
 def cjk_split(word: str) -> list[str]:
@@ -110,7 +172,9 @@ class Analyzer:
         stems, stop = self._stems, self.stopwords
         if token.isalpha() and token.isascii():  # the common case: a plain word
             return () if token in stop else (stems[token],)
-        words = [w for word in token_words(token) for w in cjk_split(word)]
+        words = plain_words(token)
+        if words is None:
+            words = [w for word in token_words(token) for w in cjk_split(word)]
         return tuple(stems[w] for w in words if w not in stop)
 
     @staticmethod
@@ -119,8 +183,12 @@ class Analyzer:
         text = unicodedata.normalize("NFKC", text).casefold()
         if text.isascii():
             return text.translate(_ASCII_SEPARATORS).split()
-        return _SEPARATORS.sub(" ", _POINTING.sub("", text.replace("\u2019", "'"))).split()
+        return _unicode_tokens(text)
 
     def terms(self, text: str) -> list[str]:
         """Index terms of ``text``: words minus stopwords, stemmed."""
-        return list(chain.from_iterable(map(self._tokens.__getitem__, self.tokens(text))))  # all in C
+        return list(self.iter_terms(text))
+
+    def iter_terms(self, text: str) -> Iterator[str]:
+        """:meth:`terms`, lazily: an iterator to count them with, say, a Counter (all in C)."""
+        return chain.from_iterable(map(self._tokens.__getitem__, self.tokens(text)))
