@@ -8,7 +8,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
 from itertools import repeat
-from operator import add
+from operator import add, itemgetter, sub
 from pathlib import Path
 
 from store import StoreError, open_store
@@ -131,20 +131,29 @@ class NameTable:
             parts.append(name)
             end += len(name)
             self._ends.append(end)
-        self.keys.append(2**63 - 1)  # a sentinel: every lookup lands on some key
         self._text = "".join(parts)
+        first = self.keys[0] if self.keys else 0
+        self._first = first if self.keys and self.keys[-1] - first == len(self.keys) - 1 else None  # keys 1..n
+        self.keys.append(2**63 - 1)  # a sentinel: every lookup lands on some key
 
     def __getitem__(self, key: int) -> str:
         return self.names([key])[0]
 
     def names(self, keys: list[int]) -> list[str]:
         """The record ids of ``keys``, looked up in C; KeyError for a key not in the table."""
-        places = list(map(bisect_left, repeat(self.keys), keys))
-        if list(map(self.keys.__getitem__, places)) != keys:
-            raise KeyError(next(k for k, p in zip(keys, places) if self.keys[p] != k))
-        starts = map(self._ends.__getitem__, places)
-        stops = map(self._ends.__getitem__, map(add, places, repeat(1)))
+        if self._first is not None and keys and self._first <= min(keys):  # contiguous keys: no search
+            places = list(map(sub, keys, repeat(self._first)))
+        else:
+            places = list(map(bisect_left, repeat(self.keys), keys))
+        if places and (max(places) >= len(self.keys) or _pick(self.keys, places) != keys):
+            raise KeyError(next(k for k, p in zip(keys, places) if p >= len(self.keys) or self.keys[p] != k))
+        starts, stops = _pick(self._ends, places), _pick(self._ends, list(map(add, places, repeat(1))))
         return list(map(self._text.__getitem__, map(slice, starts, stops)))
+
+
+def _pick(values, places: list[int]) -> list:
+    """``[values[p] for p in places]``, in C."""
+    return list(itemgetter(*places)(values)) if len(places) > 1 else [values[p] for p in places]
 
 
 def run_search(settings: Settings, queries_path: str, top_k: int, run_path: str, stats_path: str | None,
