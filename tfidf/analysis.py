@@ -157,6 +157,33 @@ class BoundedCache(dict):
         return value
 
 
+class _StemCache(BoundedCache):
+    """word -> its stem (of its first ``_MAX_TERM_CHARS`` characters), one call deep on a miss."""
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= self._limit:
+            self.clear()
+        value = self[word] = self._compute(word[:_MAX_TERM_CHARS])
+        return value
+
+
+class _TokenCache(BoundedCache):
+    """raw token -> its terms; a plain ASCII word is analysed right here (most misses are)."""
+
+    def __init__(self, compute: Callable, limit: int, stems: _StemCache, stopwords: frozenset) -> None:
+        super().__init__(compute, limit)
+        self._stems, self._stop = stems, stopwords
+
+    def __missing__(self, token: str) -> tuple[str, ...]:
+        if len(self) >= self._limit:
+            self.clear()
+        if token.isascii() and token.isalpha():
+            value = self[token] = () if token in self._stop else (self._stems[token],)
+        else:
+            value = self[token] = self._compute(token)
+        return value
+
+
 class Analyzer:
     """Turns text into index terms; one instance per language, token analyses cached."""
 
@@ -165,16 +192,17 @@ class Analyzer:
         self.language = language
         self.stopwords = stopwords_for(language) if stopwords else frozenset()
         stem_word = _stemmer_for(language) if stem and language != "none" else str
-        self._stems = BoundedCache(lambda word: stem_word(word[:_MAX_TERM_CHARS]), cache_size)
-        self._tokens = BoundedCache(self._token_terms, cache_size)
+        self._stems = _StemCache(stem_word, cache_size)
+        self._tokens = _TokenCache(self._token_terms, cache_size, self._stems, self.stopwords)
 
     def _token_terms(self, token: str) -> tuple[str, ...]:
+        """The terms of a token that is not a plain ASCII word (the cache handles those)."""
         stems, stop = self._stems, self.stopwords
-        if token.isalpha() and token.isascii():  # the common case: a plain word
-            return () if token in stop else (stems[token],)
         words = plain_words(token)
         if words is None:
             words = [w for word in token_words(token) for w in cjk_split(word)]
+        if len(words) == 1:
+            return () if words[0] in stop else (stems[words[0]],)
         return tuple(stems[w] for w in words if w not in stop)
 
     @staticmethod
