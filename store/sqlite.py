@@ -154,10 +154,14 @@ class SQLiteStore:
 
     def add_documents(self, batch: Iterable[tuple[NewDocument, Iterable[NewChunk]]]) -> list[tuple[DocumentRecord, list[int]]]:
         self._writable()
+        batch = list(batch)
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                added = [self._insert(document, chunks) for document, chunks in batch]
+                if all(isinstance(chunks, (list, tuple)) for _, chunks in batch):
+                    added = self._insert_many(batch)
+                else:
+                    added = [self._insert(document, chunks) for document, chunks in batch]
                 self._bump()
                 self._db.execute("COMMIT")
             except BaseException:
@@ -182,6 +186,37 @@ class SQLiteStore:
         self._db.execute("UPDATE documents SET chunks = ?, pages = ? WHERE id = ?", (len(keys), pages, key))
         row = self._db.execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = ?", (key,)).fetchone()
         return _document(row), keys
+
+    def _insert_many(self, batch: list[tuple[NewDocument, list[NewChunk]]]) -> list[tuple[DocumentRecord, list[int]]]:
+        """Insert documents whose chunks are lists: two ``executemany`` for the whole batch.
+
+        Row ids are given explicitly, following the largest ever used (as AUTOINCREMENT would:
+        the write lock is held, so nothing else takes ids meanwhile).
+        """
+        doc_key, chunk_key = self._next_key("documents"), self._next_key("chunks")
+        added_at, added, documents, chunk_rows = _now(), [], [], []
+        for d, chunks in batch:
+            pages = max((c.page for c in chunks if c.page is not None), default=None)
+            if d.pages is not None and (pages is None or d.pages > pages):
+                pages = d.pages
+            record = DocumentRecord(doc_key, d.uid, d.name, d.media_type, d.sha256, d.bytes, pages, len(chunks),
+                                    added_at, d.source_id, d.title)
+            documents.append(record)
+            keys = list(range(chunk_key, chunk_key + len(chunks)))
+            chunk_rows += [(key, doc_key, ordinal, c.page, c.heading, c.start, c.end, c.text)
+                           for ordinal, (key, c) in enumerate(zip(keys, chunks))]
+            added.append((record, keys))
+            doc_key, chunk_key = doc_key + 1, chunk_key + len(chunks)
+        self._db.executemany(f"INSERT INTO documents ({_DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             documents)
+        self._db.executemany('INSERT INTO chunks (id, document_id, ordinal, page, heading, start, "end", text)'
+                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", chunk_rows)
+        return added
+
+    def _next_key(self, table: str) -> int:
+        """The row id AUTOINCREMENT would give ``table``'s next row."""
+        return self._db.execute(f"SELECT MAX(COALESCE(MAX(id), 0), COALESCE((SELECT seq FROM sqlite_sequence"
+                                f" WHERE name = '{table}'), 0)) + 1 FROM {table}").fetchone()[0]
 
     def _bump(self) -> None:
         self._db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
