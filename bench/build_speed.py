@@ -1,0 +1,136 @@
+"""Index build speed: documents per second, in memory and end to end, for each BEIR collection.
+
+    .venv/bin/python bench/build_speed.py [--collections scifact,nfcorpus] [--repeat 5] [--data DIR]
+
+For each collection (every folder of ``--data``, default ``../shared/data/beir``, with a
+``corpus.jsonl.gz``), each of ``--repeat`` runs in a fresh subprocess, so no cache carries over:
+
+* **build**: the records already read into memory, then chunked, analysed and added to an
+  ``InvertedIndex`` and refreshed (merged, weighted: searchable), the way the library does it
+  (``Library.chunk_terms``, the default settings' chunk size, title boost and BM25). The peers'
+  build time measures the same thing (tokenise + index, from documents in memory). The phases
+  are timed too: chunk, analyse (terms counted), add (to the index), refresh.
+* **ingest**: ``server.py ingest --data-dir TMP corpus.jsonl.gz`` wall time, from process
+  start to exit (reading, chunking, SQLite, index, saved snapshot), and its peak RSS (the
+  kernel's ``ru_maxrss`` from ``wait4``).
+
+Medians are printed as a Markdown table; MB is MiB.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data" / "beir"
+PYTHON = str(REPO / ".venv" / "bin" / "python") if (REPO / ".venv" / "bin" / "python").exists() else sys.executable
+
+
+def build_once(corpus: Path) -> dict:
+    """One in-memory build (run inside a fresh child): seconds per phase, documents and chunks."""
+    sys.path.insert(0, str(REPO))
+    import ingest
+    from rag.library import Library
+    from rag.settings import Settings
+    from store import SQLiteStore
+
+    settings = Settings()
+    records = list(ingest.iter_records(corpus))
+    library = Library(SQLiteStore.memory(), settings)  # its analyzer, settings and a fresh, empty index
+    index, size, overlap = library.index, settings.CHUNK_SIZE, settings.CHUNK_OVERLAP
+    started = time.perf_counter()
+    chunks = [(number, chunk) for number, record in enumerate(records, 1)
+              for chunk in ingest.chunk_sections([ingest.Section(record.text, None, record.title or None)],
+                                                 size, overlap)]
+    chunked = time.perf_counter()
+    counts = [library.chunk_terms(chunk.heading, chunk.text) for _, chunk in chunks]
+    analysed = time.perf_counter()
+    for key, ((number, _), terms) in enumerate(zip(chunks, counts), 1):
+        index.add(key, terms, group=number)
+    added = time.perf_counter()
+    index.refresh()
+    done = time.perf_counter()
+    return {"docs": len(records), "chunks": len(chunks), "chunk_s": chunked - started,
+            "analyse_s": analysed - chunked, "add_s": added - analysed, "refresh_s": done - added,
+            "build_s": done - started}
+
+
+def build_in_child(corpus: Path) -> dict:
+    out = subprocess.run([PYTHON, __file__, "--child-build", str(corpus)], check=True, capture_output=True,
+                         text=True, cwd=REPO)
+    return json.loads(out.stdout)
+
+
+def ingest_in_child(corpus: Path) -> dict:
+    """Wall seconds and peak RSS (MiB) of one ``server.py ingest`` into a fresh data directory."""
+    with tempfile.TemporaryDirectory(prefix="build-speed-") as data_dir:
+        started = time.perf_counter()
+        child = subprocess.Popen([PYTHON, "server.py", "ingest", "--data-dir", data_dir, str(corpus)], cwd=REPO,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        stderr = child.stderr.read()
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise RuntimeError(f"ingest of {corpus} failed: {stderr.decode(errors='replace')[-500:]}")
+    return {"ingest_s": seconds, "rss_mb": usage.ru_maxrss / 1024}
+
+
+def measure(corpus: Path, repeat: int) -> dict:
+    """Medians of ``repeat`` builds and ingests (alternating, so machine noise hits both alike)."""
+    builds, ingests = [], []
+    for _ in range(repeat):
+        builds.append(build_in_child(corpus))
+        ingests.append(ingest_in_child(corpus))
+    row = {key: statistics.median(b[key] for b in builds) for key in builds[0] if key.endswith("_s")}
+    row |= {"ingest_s": statistics.median(i["ingest_s"] for i in ingests),
+            "rss_mb": max(i["rss_mb"] for i in ingests), "docs": builds[0]["docs"], "chunks": builds[0]["chunks"]}
+    return row
+
+
+def table(rows: dict[str, dict], repeat: int) -> str:
+    lines = [f"Medians of {repeat} runs, each in a fresh process. build = chunk + analyse + add + refresh, "
+             "from records in memory; ingest = `server.py ingest` wall time.", "",
+             "| collection | docs | chunks | chunk s | analyse s | add s | refresh s | build s | build docs/s "
+             "| ingest s | ingest docs/s | ingest peak RSS MB |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, r in rows.items():
+        lines.append(f"| {name} | {r['docs']:,} | {r['chunks']:,} | {r['chunk_s']:.3f} | {r['analyse_s']:.3f} "
+                     f"| {r['add_s']:.3f} | {r['refresh_s']:.3f} | {r['build_s']:.3f} "
+                     f"| {r['docs'] / r['build_s']:,.0f} | {r['ingest_s']:.2f} | {r['docs'] / r['ingest_s']:,.0f} "
+                     f"| {r['rss_mb']:.1f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--collections", help="comma-separated names (default: every collection in --data)")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument("--child-build", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child_build:
+        print(json.dumps(build_once(args.child_build)))
+        return 0
+    names = args.collections.split(",") if args.collections else sorted(
+        p.name for p in args.data.iterdir() if (p / "corpus.jsonl.gz").is_file())
+    rows = {}
+    for name in names:
+        rows[name] = measure(args.data / name / "corpus.jsonl.gz", args.repeat)
+        print(f"{name}: build {rows[name]['build_s']:.3f} s, ingest {rows[name]['ingest_s']:.2f} s", file=sys.stderr)
+    print(table(rows, args.repeat))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
