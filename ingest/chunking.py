@@ -18,10 +18,12 @@ from .model import Chunk, Section
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 # A sentence ends at . ! ? or … (plus closing quotes/brackets) before a space and a character
 # that is not a lower-case ASCII letter (so "e.g. the" stays whole), at CJK 。！？, or at a blank line.
+# (The leading lookahead only lets the regex engine skip to where a match can start.)
 _SENTENCE_END = re.compile(
-    r"([.!?\u2026]+[\"'\u2019\u201d\u00bb)\]]*)\s+(?=[^\sa-z])"
+    r"(?=[.!?\u2026\u3002\uff01\uff1f\n])"
+    r"(?:([.!?\u2026]+[\"'\u2019\u201d\u00bb)\]]*)\s+(?=[^\sa-z])"
     r"|([\u3002\uff01\uff1f])\s*(?=\S)"
-    r"|\n[ \t]*\n\s*(?=\S)"
+    r"|\n[ \t]*\n\s*(?=\S))"
 )
 _WORD = re.compile(r"\S+")
 
@@ -121,11 +123,21 @@ def _overlap_start(text: str, start: int, end: int, lowest: int, overlap: int) -
     floor = max(end - overlap, start + 1, lowest)
     if floor >= end:
         return -1
+    scan = _resume_point(text, start, floor)
     for boundary in (_SENTENCE_END, _WORD_START):
-        for match in boundary.finditer(text, start, end):
+        for match in boundary.finditer(text, scan, end):
             if floor <= match.end() < end:
                 return match.end()
     return -1
+
+
+def _resume_point(text: str, start: int, floor: int) -> int:
+    """A place at or before ``floor`` from which both boundary regexes find the same matches as
+    from ``start``: just after a letter or digit, which no match can contain (so none spans it)."""
+    scan = floor
+    while scan > start and not text[scan - 1].isalnum():
+        scan -= 1
+    return scan
 
 
 _WORD_START = re.compile(r"\s+(?=\S)")
