@@ -12,7 +12,7 @@ from array import array
 from collections import Counter, namedtuple
 from functools import partial
 from itertools import chain, compress, repeat
-from operator import add, itemgetter, le, mul, sub, truediv
+from operator import add, eq, itemgetter, le, mul, sub, truediv
 
 from .scoring import ScoringParams, bm25_idf, bm25_length_norm, l2_norm, smooth_idf, tfidf_weight
 
@@ -42,7 +42,9 @@ def compute_weights(postings, lens: array, alive: bytearray, groups: array, para
         raw, idf = _tfidf(postings, len(lens), n_docs)
     top = max(raw, default=0.0) or 1.0
     impacts = array("H", map(float.__round__, map(mul, raw, repeat(LEVELS / top))))  # round(), looked up once
-    upper = array("H", map(_max_or_0, _lists(postings.offsets, impacts)))
+    offsets = postings.offsets
+    some_empty = any(map(eq, offsets, offsets[1:]))  # lists whose documents were all deleted
+    upper = array("H", map(_max_or_0 if some_empty else max, _lists(offsets, impacts)))
     return Weights(impacts, upper, term_floors(postings, impacts, groups), idf, top / LEVELS, n_docs, avg_len)
 
 
