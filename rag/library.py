@@ -86,7 +86,7 @@ class Library:
         boost = self.settings.TITLE_BOOST
         if not heading or not boost:
             return Counter(self.analyzer.iter_terms(text))
-        if isinstance(boost, int) and boost > 0:  # the heading's terms repeated: the same counts, and the same order of first sight
+        if isinstance(boost, int) and boost > 0:  # the heading's terms repeated: same counts, same order of first sight
             return Counter(chain(self.analyzer.iter_terms(text), self.analyzer.terms(heading) * boost))
         counts = Counter(self.analyzer.iter_terms(text))
         for term in self.analyzer.terms(heading):

@@ -188,29 +188,22 @@ class SQLiteStore:
         return _document(row), keys
 
     def _insert_many(self, batch: list[tuple[NewDocument, list[NewChunk]]]) -> list[tuple[DocumentRecord, list[int]]]:
-        """Insert documents whose chunks are lists: two ``executemany`` for the whole batch.
-
-        Row ids are given explicitly, following the largest ever used (as AUTOINCREMENT would:
-        the write lock is held, so nothing else takes ids meanwhile).
-        """
+        """Documents whose chunks are lists, in two ``executemany``: row ids follow the largest ever
+        used, as AUTOINCREMENT would give them (the write lock is held: nothing else takes ids)."""
         doc_key, chunk_key = self._next_key("documents"), self._next_key("chunks")
-        added_at, added, documents, chunk_rows = _now(), [], [], []
+        added_at, added, rows = _now(), [], []
         for d, chunks in batch:
-            pages = max((c.page for c in chunks if c.page is not None), default=None)
-            if d.pages is not None and (pages is None or d.pages > pages):
-                pages = d.pages
-            record = DocumentRecord(doc_key, d.uid, d.name, d.media_type, d.sha256, d.bytes, pages, len(chunks),
-                                    added_at, d.source_id, d.title)
-            documents.append(record)
-            keys = list(range(chunk_key, chunk_key + len(chunks)))
-            chunk_rows += [(key, doc_key, ordinal, c.page, c.heading, c.start, c.end, c.text)
-                           for ordinal, (key, c) in enumerate(zip(keys, chunks))]
-            added.append((record, keys))
-            doc_key, chunk_key = doc_key + 1, chunk_key + len(chunks)
-        self._db.executemany(f"INSERT INTO documents ({_DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             documents)
+            keys = range(chunk_key, chunk_key + len(chunks))
+            rows += [(k, doc_key, n, c.page, c.heading, c.start, c.end, c.text)
+                     for n, (k, c) in enumerate(zip(keys, chunks))]
+            pages = max((p for p in (d.pages, *(c.page for c in chunks)) if p is not None), default=None)
+            added.append((DocumentRecord(doc_key, d.uid, d.name, d.media_type, d.sha256, d.bytes, pages, len(chunks),
+                                         added_at, d.source_id, d.title), list(keys)))
+            doc_key, chunk_key = doc_key + 1, keys.stop
+        self._db.executemany(f"INSERT INTO documents ({_DOC_COLUMNS}) VALUES ({', '.join('?' * 11)})",
+                             [record for record, _ in added])
         self._db.executemany('INSERT INTO chunks (id, document_id, ordinal, page, heading, start, "end", text)'
-                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", chunk_rows)
+                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         return added
 
     def _next_key(self, table: str) -> int:

@@ -21,8 +21,8 @@ def test_a_batch_stores_what_one_by_one_stores():
     got = batched.add_documents(batch)
     assert [(r._replace(added_at=None), keys) for r, keys in got] == \
            [(r._replace(added_at=None), keys) for r, keys in expected]
-    for store in (one_by_one, batched):
-        assert [store.document(f"uid{n}") for n in range(1, 6)] == [r for r, _ in (got if store is batched else expected)]
+    for store, added in ((one_by_one, expected), (batched, got)):
+        assert [store.document(f"uid{n}") for n in range(1, 6)] == [record for record, _ in added]
     assert list(batched.iter_chunks()) == list(one_by_one.iter_chunks())
 
 
