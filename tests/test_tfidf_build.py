@@ -105,6 +105,9 @@ def test_weights_equal_the_per_posting_formulas():
     floors = term_floors(postings, weights.impacts, groups)
     assert {d: list(f) for d, f in floors.items()} == _reference_floors(postings, weights.impacts, groups)
     assert any(floors[10]) and any(floors[100])
+    alone = array("q", range(n_docs))  # every group one document: no group maxima to take
+    floors = term_floors(postings, weights.impacts, alone)
+    assert {d: list(f) for d, f in floors.items()} == _reference_floors(postings, weights.impacts, alone)
 
 
 def test_vocabulary_table_is_built_lazily_but_answers_at_once():

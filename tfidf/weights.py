@@ -73,7 +73,7 @@ def term_floors(postings, impacts: array, groups: array) -> dict[int, array]:
     long_enough = map(le, repeat(shallowest), _list_lengths(offsets))
     for term in compress(range(postings.n_terms), long_enough):
         start, end = offsets[term], offsets[term + 1]
-        best = _group_maxima(docs[start:end], impacts[start:end], groups, shared)
+        best = _group_maxima(docs[start:end], impacts[start:end], groups, shared) if shared else impacts[start:end]
         if len(best) < shallowest:
             continue
         ranked = sorted(best, reverse=True)[:deepest]
@@ -83,9 +83,11 @@ def term_floors(postings, impacts: array, groups: array) -> dict[int, array]:
     return floors
 
 
-def _shared_groups(groups: array) -> bytearray:
-    """1 for each document whose group holds other documents too."""
+def _shared_groups(groups: array) -> bytearray | None:
+    """1 for each document whose group holds other documents too (None if no group does)."""
     sizes = Counter(groups)
+    if len(sizes) == len(groups):
+        return None  # every group is one document
     return bytearray(map((1).__lt__, map(sizes.__getitem__, groups)))
 
 
