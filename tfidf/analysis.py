@@ -42,7 +42,11 @@ _MAX_TERM_CHARS = 64
 # and -'.,) into spaces; bytes of non-ASCII characters pass unchanged.
 _UNICODE_ASCII_SEPARATORS = bytes(
     b if b >= 0x80 or (chr(b).isalnum() or chr(b) in _KEPT) else 0x20 for b in range(256))
-_ASCII = frozenset(map(chr, range(0x80)))
+# ASCII text (already NFKC) folded to lower case and split at the ASCII path's separators, as bytes.
+_ASCII_FOLD_SEPARATORS = bytes(
+    0x20 if chr(b) in string.punctuation + "\x7f" and chr(b) not in _KEPT else ord(chr(b).lower()) if b < 0x80 else b
+    for b in range(256))
+_NON_ASCII = re.compile("[^\x00-\x7f]")
 _CHAR_CACHE = 4096
 _UNSEEN = object()
 
@@ -107,7 +111,7 @@ def _unicode_tokens(text: str) -> list[str]:
     """
     raw = text.encode("utf-8", "surrogatepass").translate(_UNICODE_ASCII_SEPARATORS)
     text = raw.decode("utf-8", "surrogatepass")
-    for char in set(text).difference(_ASCII):
+    for char in set(_NON_ASCII.findall(text)):
         replacement = _replacements.get(char, _UNSEEN)
         if replacement is _UNSEEN:
             if len(_replacements) >= _CHAR_CACHE:
@@ -208,6 +212,8 @@ class Analyzer:
     @staticmethod
     def tokens(text: str) -> list[str]:
         """Raw tokens: normalised, case-folded text split at separators."""
+        if text.isascii():  # NFKC already; case folding and separators in one byte table
+            return text.encode("ascii").translate(_ASCII_FOLD_SEPARATORS).decode("ascii").split()
         text = unicodedata.normalize("NFKC", text).casefold()
         if text.isascii():
             return text.translate(_ASCII_SEPARATORS).split()
