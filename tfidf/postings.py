@@ -39,11 +39,11 @@ def _unpack(packed: array, code: str) -> tuple[array, array]:
     """
     if sys.byteorder != "little":
         return array(code, map(rshift, packed, repeat(8))), array("B", map(and_, packed, repeat(MAX_TF)))
-    raw, width = memoryview(packed).cast("B"), array(code).itemsize
+    raw, width = packed.tobytes(), array(code).itemsize  # (a strided memoryview copies byte by byte: slower)
     docs = bytearray(width * len(packed))
     for byte in range(width):  # byte i of each document number is byte i + 1 of its packed posting
-        docs[byte::width] = raw[byte + 1 :: 8].tobytes()
-    return array(code, docs), array("B", raw[::8].tobytes())
+        docs[byte::width] = raw[byte + 1 :: 8]
+    return array(code, docs), array("B", raw[::8])
 
 
 class Postings:

@@ -58,8 +58,8 @@ def _u16(values) -> array:
     wide = array("I", values)
     if sys.byteorder != "little":
         return array("H", wide)
-    low_bytes, narrow = memoryview(wide).cast("B"), bytearray(2 * len(wide))
-    narrow[0::2], narrow[1::2] = low_bytes[0::4].tobytes(), low_bytes[1::4].tobytes()
+    raw, narrow = wide.tobytes(), bytearray(2 * len(wide))
+    narrow[0::2], narrow[1::2] = raw[0::4], raw[1::4]
     return array("H", narrow)
 
 
