@@ -108,10 +108,12 @@ class Vocabulary:
             tid = self._table[self._slot(key)]
             if tid != _EMPTY:
                 return tid
-        self._found.pop(term, None)  # it was looked up before it existed
+        if self._found:
+            self._found.pop(term, None)  # it was looked up before it existed
         self.blob += key
-        self.offsets.append(len(self.blob))
-        return len(self) - 1
+        offsets = self.offsets
+        offsets.append(len(self.blob))
+        return len(offsets) - 2
 
     def _flush(self) -> None:
         """Insert the terms added since the last flush, growing the table to keep the load under 2/3."""
