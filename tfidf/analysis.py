@@ -172,7 +172,7 @@ class _StemCache(BoundedCache):
 
 
 class _TokenCache(BoundedCache):
-    """raw token -> its terms; a plain ASCII word is analysed right here (most misses are)."""
+    """raw token -> its terms; an ASCII word, bare or in punctuation, is analysed right here (most misses are)."""
 
     def __init__(self, compute: Callable, limit: int, stems: _StemCache, stopwords: frozenset) -> None:
         super().__init__(compute, limit)
@@ -181,8 +181,9 @@ class _TokenCache(BoundedCache):
     def __missing__(self, token: str) -> tuple[str, ...]:
         if len(self) >= self._limit:
             self.clear()
-        if token.isascii() and token.isalpha():
-            value = self[token] = () if token in self._stop else (self._stems[token],)
+        word = token if token.isalpha() else token.strip(_KEPT)  # "cells." "19" "cd4": one word (plain_words)
+        if word.isascii() and word.isalnum():
+            value = self[token] = () if word in self._stop else (self._stems[word],)
         else:
             value = self[token] = self._compute(token)
         return value
