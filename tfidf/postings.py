@@ -20,6 +20,7 @@ from itertools import accumulate, compress, repeat
 from operator import add, and_, or_, rshift
 
 MAX_TF = 255
+_BLOCK = 1 << 16  # postings unpacked at a time
 
 
 def doc_typecode(n_docs: int) -> str:
@@ -32,18 +33,25 @@ def _consume(iterator) -> None:
     deque(iterator, 0)
 
 
-def _unpack(packed: array, code: str) -> tuple[array, array]:
-    """Document numbers (as ``code``) and term frequencies of postings packed as doc << 8 | tf.
+def _unpack(packed: array, code: str) -> tuple[bytes, bytes]:
+    """The bytes of the document numbers (as ``code`` items) and of the term frequencies of
+    postings packed as doc << 8 | tf.
 
-    On a little-endian machine both are strided byte slices (memory copies in C).
+    On a little-endian machine both are strided slices of the packed bytes, taken a block at a
+    time (a strided memoryview would copy byte by byte; a whole copy would double the memory).
     """
     if sys.byteorder != "little":
-        return array(code, map(rshift, packed, repeat(8))), array("B", map(and_, packed, repeat(MAX_TF)))
-    raw, width = packed.tobytes(), array(code).itemsize  # (a strided memoryview copies byte by byte: slower)
-    docs = bytearray(width * len(packed))
-    for byte in range(width):  # byte i of each document number is byte i + 1 of its packed posting
-        docs[byte::width] = raw[byte + 1 :: 8]
-    return array(code, docs), array("B", raw[::8])
+        return (array(code, map(rshift, packed, repeat(8))).tobytes(),
+                array("B", map(and_, packed, repeat(MAX_TF))).tobytes())
+    width, whole = array(code).itemsize, memoryview(packed).cast("B")
+    docs, tfs = bytearray(width * len(packed)), bytearray(len(packed))
+    for start in range(0, len(packed), _BLOCK):
+        raw = whole[8 * start : 8 * (start + _BLOCK)].tobytes()
+        end = start + len(raw) // 8
+        for byte in range(width):  # byte i of each document number is byte i + 1 of its packed posting
+            docs[width * start + byte : width * end : width] = raw[byte + 1 :: 8]
+        tfs[start:end] = raw[::8]
+    return docs, tfs
 
 
 class Postings:
@@ -101,6 +109,8 @@ class Postings:
         packed = array("Q")
         _consume(map(packed.extend, map(self._new.__getitem__, compress(range(n_terms), counts))))
         new_docs, new_tfs = _unpack(packed, code)
+        del packed  # before the arrays are made: at most one copy of the pending postings at a time
+        new_docs, new_tfs = array(code, new_docs), array("B", new_tfs)
         if not old[-1]:  # nothing merged before (the first build): the pending postings are all there is
             return new_docs, new_tfs, offsets
         old_docs = self.docs if self.docs.typecode == code else array(code, self.docs)
