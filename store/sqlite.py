@@ -14,44 +14,15 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import ReadOnlyStore, StoreCorrupt, StoreError
 from .model import ChunkRecord, DocumentRecord, NewChunk, NewDocument
+from .schema import CHUNK_COLUMNS, DOC_COLUMNS, SCHEMA, SCHEMA_VERSION, chunk_record, document_record, now_iso
 from .snapshots import read_snapshot, remove_stale, write_snapshot
 
-SCHEMA_VERSION = 1
 CACHE_KIB = 512  # SQLite's page cache; chunk text is read a few rows at a time
 DB_NAME, SNAPSHOT_NAME = "store.sqlite3", "index.tfidx"
-_SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE documents (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, uid TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
-    media_type TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE, bytes INTEGER NOT NULL, pages INTEGER,
-    chunks INTEGER NOT NULL, added_at TEXT NOT NULL, source_id TEXT, title TEXT);
-CREATE TABLE chunks (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    ordinal INTEGER NOT NULL, page INTEGER, heading TEXT, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    text TEXT NOT NULL);
-CREATE INDEX chunks_by_document ON chunks(document_id);
-INSERT INTO meta VALUES ('schema_version', '1'), ('generation', '0');
-"""
-_DOC_COLUMNS = "id, uid, name, media_type, sha256, bytes, pages, chunks, added_at, source_id, title"
-_CHUNK_COLUMNS = "id, document_id, ordinal, page, heading, text"
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _document(row: tuple) -> DocumentRecord:
-    return DocumentRecord(*row)
-
-
-def _chunk(row: tuple) -> ChunkRecord:
-    return ChunkRecord(*row)
 
 
 def is_writable(directory: Path) -> bool:
@@ -126,7 +97,7 @@ class SQLiteStore:
         if not exists:
             db.execute("PRAGMA auto_vacuum = INCREMENTAL")  # deletes give disk space back
             db.execute("PRAGMA journal_mode = WAL")
-            db.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
+            db.executescript(f"BEGIN; {SCHEMA} COMMIT;")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
         self._check_version()
@@ -175,7 +146,7 @@ class SQLiteStore:
         key = self._db.execute(
             "INSERT INTO documents (uid, name, media_type, sha256, bytes, pages, chunks, added_at, source_id, title)"
             " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
-            (d.uid, d.name, d.media_type, d.sha256, d.bytes, d.pages, _now(), d.source_id, d.title)).lastrowid
+            (d.uid, d.name, d.media_type, d.sha256, d.bytes, d.pages, now_iso(), d.source_id, d.title)).lastrowid
         keys, pages = [], d.pages
         for ordinal, c in enumerate(chunks):
             keys.append(self._db.execute(
@@ -184,14 +155,14 @@ class SQLiteStore:
             if c.page is not None and (pages is None or c.page > pages):
                 pages = c.page
         self._db.execute("UPDATE documents SET chunks = ?, pages = ? WHERE id = ?", (len(keys), pages, key))
-        row = self._db.execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = ?", (key,)).fetchone()
-        return _document(row), keys
+        row = self._db.execute(f"SELECT {DOC_COLUMNS} FROM documents WHERE id = ?", (key,)).fetchone()
+        return document_record(row), keys
 
     def _insert_many(self, batch: list[tuple[NewDocument, list[NewChunk]]]) -> list[tuple[DocumentRecord, list[int]]]:
         """Documents whose chunks are lists, in two ``executemany``: row ids follow the largest ever
         used, as AUTOINCREMENT would give them (the write lock is held: nothing else takes ids)."""
         doc_key, chunk_key = self._next_key("documents"), self._next_key("chunks")
-        added_at, added, rows = _now(), [], []
+        added_at, added, rows = now_iso(), [], []
         for d, chunks in batch:
             keys = range(chunk_key, chunk_key + len(chunks))
             rows += [(k, doc_key, n, c.page, c.heading, c.start, c.end, c.text)
@@ -200,7 +171,7 @@ class SQLiteStore:
             added.append((DocumentRecord(doc_key, d.uid, d.name, d.media_type, d.sha256, d.bytes, pages, len(chunks),
                                          added_at, d.source_id, d.title), list(keys)))
             doc_key, chunk_key = doc_key + 1, keys.stop
-        self._db.executemany(f"INSERT INTO documents ({_DOC_COLUMNS}) VALUES ({', '.join('?' * 11)})",
+        self._db.executemany(f"INSERT INTO documents ({DOC_COLUMNS}) VALUES ({', '.join('?' * 11)})",
                              [record for record, _ in added])
         self._db.executemany('INSERT INTO chunks (id, document_id, ordinal, page, heading, start, "end", text)'
                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
@@ -237,19 +208,19 @@ class SQLiteStore:
     def _one(self, sql: str, args: tuple) -> DocumentRecord | None:
         with self._read_lock:
             row = self._reader.execute(sql, args).fetchone()
-        return _document(row) if row else None
+        return document_record(row) if row else None
 
     def document(self, uid: str) -> DocumentRecord | None:
-        return self._one(f"SELECT {_DOC_COLUMNS} FROM documents WHERE uid = ?", (uid,))
+        return self._one(f"SELECT {DOC_COLUMNS} FROM documents WHERE uid = ?", (uid,))
 
     def document_by_sha(self, sha256: str) -> DocumentRecord | None:
-        return self._one(f"SELECT {_DOC_COLUMNS} FROM documents WHERE sha256 = ?", (sha256,))
+        return self._one(f"SELECT {DOC_COLUMNS} FROM documents WHERE sha256 = ?", (sha256,))
 
     def documents(self, limit: int = 100, offset: int = 0) -> list[DocumentRecord]:
         with self._read_lock:
-            rows = self._reader.execute(f"SELECT {_DOC_COLUMNS} FROM documents ORDER BY id LIMIT ? OFFSET ?",
+            rows = self._reader.execute(f"SELECT {DOC_COLUMNS} FROM documents ORDER BY id LIMIT ? OFFSET ?",
                                     (limit, offset)).fetchall()
-        return [_document(r) for r in rows]
+        return [document_record(r) for r in rows]
 
     def _by_keys(self, table: str, columns: str, keys: Iterable[int], make) -> dict:
         keys = list(keys)
@@ -263,10 +234,10 @@ class SQLiteStore:
         return found
 
     def documents_by_key(self, keys: Iterable[int]) -> dict[int, DocumentRecord]:
-        return self._by_keys("documents", _DOC_COLUMNS, keys, _document)
+        return self._by_keys("documents", DOC_COLUMNS, keys, document_record)
 
     def chunks(self, keys: Iterable[int]) -> dict[int, ChunkRecord]:
-        return self._by_keys("chunks", _CHUNK_COLUMNS, keys, _chunk)
+        return self._by_keys("chunks", CHUNK_COLUMNS, keys, chunk_record)
 
     def document_names(self) -> Iterator[tuple[int, str]]:
         after = 0
@@ -288,22 +259,22 @@ class SQLiteStore:
         after = 0
         while True:
             with self._read_lock:
-                rows = self._reader.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE document_id = ? AND id > ?"
+                rows = self._reader.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE document_id = ? AND id > ?"
                                         " ORDER BY id LIMIT 200", (document_key, after)).fetchall()
             if not rows:
                 return
-            yield from map(_chunk, rows)
+            yield from map(chunk_record, rows)
             after = rows[-1][0]
 
     def iter_chunks(self, after: int = 0) -> Iterator[ChunkRecord]:
         """Chunks above ``after`` in key order, read in pages so memory stays flat."""
         while True:
             with self._read_lock:
-                rows = self._reader.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id > ? ORDER BY id LIMIT 1000",
+                rows = self._reader.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE id > ? ORDER BY id LIMIT 1000",
                                         (after,)).fetchall()
             if not rows:
                 return
-            yield from map(_chunk, rows)
+            yield from map(chunk_record, rows)
             after = rows[-1][0]
 
     def chunk_keys(self) -> list[int]:
