@@ -121,7 +121,7 @@ class InvertedIndex:
         return self._weights
 
     def prepare(self) -> tuple:
-        """The merged postings and derived weights, built aside: what searches read is untouched.
+        """The merged postings and derived weights (dense vectors too), built aside: what searches read is untouched.
 
         The caller must make no changes until it hands the result to :meth:`apply`.
         """
@@ -130,11 +130,12 @@ class InvertedIndex:
             postings = postings.merged(n_terms, len(self.keys), self.alive if self._deleted else None)
         weights = compute_weights(postings, self.lens, self.alive, self.groups, self.params.scoring)
         max_group = max(Counter(compress(self.groups, self.alive)).values(), default=1)
-        return postings, weights, max_group
+        return postings, weights, max_group, build_dense(postings, weights.impacts, len(self.keys))
 
     def apply(self, prepared: tuple) -> None:
         """Adopt what :meth:`prepare` built (cheap: a few assignments)."""
-        self.postings, self._weights, self._max_group = prepared
+        self.postings, self._weights, self._max_group, dense = prepared
+        self._dense = (self._weights, dense)
         self._deleted, self._stale = 0, False
         self.vocabulary.compact()
 
