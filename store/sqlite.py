@@ -21,7 +21,8 @@ from .model import ChunkRecord, DocumentRecord, NewChunk, NewDocument
 from .schema import CHUNK_COLUMNS, DOC_COLUMNS, SCHEMA, SCHEMA_VERSION, chunk_record, document_record, now_iso
 from .snapshots import read_snapshot, remove_stale, write_snapshot
 
-CACHE_KIB = 512  # SQLite's page cache; chunk text is read a few rows at a time
+CACHE_KIB = 512  # the writer's page cache
+READER_CACHE_KIB = 128  # the reader's: chunk text is read a few rows at a time, pages are in the OS cache
 DB_NAME, SNAPSHOT_NAME = "store.sqlite3", "index.tfidx"
 
 
@@ -65,7 +66,7 @@ class SQLiteStore:
     def _attach_reader(self, path: Path) -> None:
         reader = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         reader.execute("PRAGMA query_only = ON")
-        reader.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        reader.execute(f"PRAGMA cache_size = -{READER_CACHE_KIB}")
         self._reader, self._read_lock = reader, threading.Lock()
 
     @classmethod
@@ -244,7 +245,7 @@ class SQLiteStore:
         while True:  # a page of rows at a time, so memory holds the caller's table and little else
             with self._read_lock:
                 rows = self._reader.execute("SELECT id, COALESCE(source_id, uid) FROM documents WHERE id > ?"
-                                            " ORDER BY id LIMIT 1000", (after,)).fetchall()
+                                            " ORDER BY id LIMIT 250", (after,)).fetchall()
             if not rows:
                 return
             yield from rows
