@@ -22,11 +22,12 @@ FLOOR_DEPTHS = (10, 100)  # k values for which each term keeps its k-th best imp
 
 
 class Weights(namedtuple("Weights", "impacts upper floors idf scale n_docs avg_len")):
-    """Derived, read-only weights: a quantised impact per posting, a ceiling and idf per term.
+    """Derived, read-only weights: a quantised impact per posting, a ceiling (and for TF-IDF an idf) per term.
 
     impacts: 'H' array parallel to postings.docs; upper: per term, the largest
     impact in its list; floors: depth -> per term, its depth-th best impact over
-    distinct groups; idf: per term; scale: score = sum of impacts * scale.
+    distinct groups; idf: per term under TF-IDF, whose query weights need it (empty under BM25,
+    where a query term weighs its count); scale: score = sum of impacts * scale.
     """
 
     __slots__ = ()
@@ -143,7 +144,7 @@ def _bm25(postings, lens, n_docs, avg_len, params) -> tuple[array, array]:
     tfs = postings.tfs
     saturation = map(truediv, tfs, map(add, tfs, map(norms.__getitem__, postings.docs)))
     factors = chain.from_iterable(map(repeat, map(mul, idfs, repeat(k1 + 1.0)), dfs))
-    return array("d", map(mul, saturation, factors)), array("f", idfs)
+    return array("d", map(mul, saturation, factors)), array("f")  # BM25 queries need no idf: keep none
 
 
 def _tfidf(postings, n_slots: int, n_docs: int) -> tuple[array, array]:
