@@ -34,11 +34,11 @@ BUDGET_SHARE = 0.5  # vectors take at most this share of the bytes the postings 
 BUDGET_MAX = 8 << 20  # and at most 8 MiB, however large the index
 
 
-class DenseVectors(namedtuple("DenseVectors", "vectors n_docs even ones")):
-    """term id -> integer of ``n_docs`` 16-bit fields (its impacts), plus two bit patterns.
+class DenseVectors(namedtuple("DenseVectors", "vectors n_docs even ones tops")):
+    """term id -> integer of ``n_docs`` 16-bit fields (its impacts), plus three bit patterns.
 
     even: 0xFFFF in the low half of every 32-bit word (selects even documents' fields);
-    ones: 1 in every 32-bit field of an ``n_docs``-field total.
+    ones: 1 in every 32-bit field of an ``n_docs``-field total; tops: its top bits (``TOP_BIT * ones``).
     """
 
     __slots__ = ()
@@ -77,10 +77,11 @@ class DenseVectors(namedtuple("DenseVectors", "vectors n_docs even ones")):
     def at_least(self, total: int, threshold: int) -> list[int]:
         """Document numbers whose field of ``total`` is at least ``threshold`` (fields < 2**31, 0 < threshold).
 
-        Adding ``2**31 - threshold`` to every field sets the top bit of exactly those
-        fields; the masked bytes are then split at each 0x80 to find where they are.
+        Setting every field's top bit and subtracting ``threshold`` leaves the top bit set in
+        exactly those fields (field + 2**31 - threshold, no borrow or carry across fields); the
+        masked bytes are then split at each 0x80 to find where they are.
         """
-        mask = (total + (TOP_BIT - threshold) * self.ones) & (TOP_BIT * self.ones)
+        mask = ((total | self.tops) - threshold * self.ones) & self.tops
         pieces = mask.to_bytes(4 * self.n_docs, "little").split(b"\x80")[:-1]
         return list(map(rshift, map(add, accumulate(map(len, pieces)), count()), repeat(2)))
 
@@ -111,11 +112,11 @@ def build_dense(postings, impacts: array, n_docs: int, budget_share: float = BUD
         start, end = postings.span(term)
         vectors[term] = _vector(postings.docs[start:end], impacts[start:end], n_docs)
     if not vectors:
-        return DenseVectors(vectors, n_docs, 0, 0)
+        return DenseVectors(vectors, n_docs, 0, 0, 0)
     half = (n_docs + 1) // 2
     even = int.from_bytes(b"\xff\xff\x00\x00" * half, "little")
     ones = int.from_bytes(b"\x01\x00\x00\x00" * n_docs, "little")
-    return DenseVectors(vectors, n_docs, even, ones)
+    return DenseVectors(vectors, n_docs, even, ones, TOP_BIT * ones)
 
 
 def _vector(docs: array, impacts: array, n_docs: int) -> int:

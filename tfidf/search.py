@@ -188,9 +188,10 @@ def accumulate_mixed(postings, weights, plan: list, vectors) -> tuple[array, lis
 
 
 def _guess_kth(acc: array, lists: list, k: int, groups, alive) -> int:
-    """The k-th best group score among the documents of the first lists (the likeliest winners), or 0.
+    """A lower bound on the k-th best group score, from the documents of the first lists (the likeliest winners).
 
-    Those are real scores of ``k`` distinct groups, so the k-th best overall is at least as high.
+    With ``d`` of those documents sharing a group with another, the (k + d)-th best of their
+    scores is reached by at least k distinct groups, so the k-th best overall is as high.
     """
     sample: set = set()
     for docs in lists:
@@ -198,13 +199,8 @@ def _guess_kth(acc: array, lists: list, k: int, groups, alive) -> int:
         if len(sample) >= SAMPLE * k:
             break
     docs = list(sample) if alive is None else [d for d in sample if alive[d]]
-    if len(docs) < k:
-        return 0
-    values = _values(acc, docs)
-    if groups is not None:  # each group's best: sorted ascending, the last value per group wins
-        order = sorted(range(len(docs)), key=values.__getitem__)
-        values = dict(zip(map(_values(groups, docs).__getitem__, order), map(values.__getitem__, order))).values()
-    return sorted(values, reverse=True)[k - 1] if len(values) >= k else 0
+    depth = k + (len(docs) - len(set(_values(groups, docs))) if groups is not None else 0)
+    return sorted(_values(acc, docs), reverse=True)[depth - 1] if len(docs) >= depth else 0
 
 
 def _top_mixed(index, weights, plan, floor, k, vectors, groups, alive) -> list[tuple[int, int]] | None:
