@@ -191,14 +191,26 @@ def test_pruned_search_equals_exhaustive_scoring_on_a_zipf_corpus():
     assert max(index.refresh().floors[10]) > 0  # the floors really prune here
     assert index._dense_vectors(index.refresh()).vectors  # and the common terms have dense vectors
     scale = index.refresh().scale
+    dense_queries = 0
     for _ in range(40):
         query = rng.choices(vocabulary, weights, k=rng.randint(1, 12))
+        dense_queries += _takes_the_dense_path(index, query)
         for k in (10, 100):
             for by_group in (False, True):
                 expected = _exhaustive(index, query, k, by_group)
                 for dense in (None, False, True):  # None: dense vectors for the common terms
                     got = [(h.key, round(h.score / scale)) for h in index.search(query, k, by_group=by_group, dense=dense)]
                     assert got == expected
+    assert dense_queries >= 10  # the big-integer path really ran
+
+
+def _takes_the_dense_path(index: InvertedIndex, query: list[str]) -> bool:
+    from tfidf.search import _dense_ready, make_plan, query_weights
+
+    weights = index.refresh()
+    ids = [t for t in map(index.vocabulary.get, query) if t is not None]
+    plan = make_plan(weights, query_weights(ids, weights, "bm25")[0])
+    return _dense_ready(plan, index._dense_vectors(weights), index.postings)
 
 
 def test_a_stale_ok_search_reads_the_last_refresh_and_never_shows_a_deleted_document():

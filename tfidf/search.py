@@ -27,6 +27,7 @@ Hit.__doc__ = "A search result: the caller's document key, its group (itself whe
 
 QUERY_LEVELS = 0xFFFF
 SAMPLE = 2  # documents (times k) whose scores suggest the k-th best in the dense path
+DENSE_PAYS = 4  # the dense path needs its terms to hold >= 1/4 as many postings as there are documents
 DENSE_SHARE = 8  # a query reading more than 1/8 as many postings as there are documents sums densely
 
 
@@ -231,12 +232,17 @@ def _values(scores, docs: list) -> tuple | list:
     return [scores[d] for d in docs]
 
 
-def _dense_ready(plan: list, vectors) -> bool:
-    """Whether some query term has a dense vector and the dense fields cannot overflow."""
-    if vectors is None or not vectors.vectors:
+def _dense_ready(plan: list, vectors, postings) -> bool:
+    """Whether the dense path pays: its terms spare enough postings, and no field can overflow.
+
+    Its fixed cost (a few passes over a field per document) is worth ~1/DENSE_PAYS postings per
+    document, so the dense terms must hold at least that many between them.
+    """
+    if vectors is None or not vectors.vectors or sum(c for c, _, _ in plan) >= TOP_BIT:
         return False
-    has_dense = any(ceiling < FIELD and term in vectors.vectors for ceiling, term, _ in plan)
-    return has_dense and sum(c for c, _, _ in plan) < TOP_BIT
+    offsets = postings.offsets
+    spared = sum(offsets[t + 1] - offsets[t] for c, t, _ in plan if c < FIELD and t in vectors.vectors)
+    return spared * DENSE_PAYS >= vectors.n_docs
 
 
 def search_index(index, weights, term_ids: list[int], k: int, *, by_group: bool, dense: bool | None = None,
@@ -253,7 +259,7 @@ def search_index(index, weights, term_ids: list[int], k: int, *, by_group: bool,
     plan, floor = make_plan(weights, qweights), initial_floor(weights, qweights, k)
     grouping = index.groups if by_group else None
     best = None
-    if dense is None and _dense_ready(plan, vectors):
+    if dense is None and _dense_ready(plan, vectors, index.postings):
         best = _top_mixed(index, weights, plan, floor, k, vectors, grouping, alive)
     if best is None:
         best = _top_sparse_or_dense(index, weights, plan, floor, k, dense, by_group, alive)
