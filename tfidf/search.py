@@ -55,6 +55,16 @@ def _add_all(acc: dict, docs, imps, qw) -> None:
             acc[doc] = get(doc, 0) + qw * w
 
 
+def _add_into(acc, docs, imps, qw) -> None:
+    """Add a posting list (times ``qw``) into scores indexed by document: a list or an array."""
+    if qw == 1:
+        for doc, w in zip(docs, imps):
+            acc[doc] += w
+    else:
+        for doc, w in zip(docs, imps):
+            acc[doc] += qw * w
+
+
 def _add_to_candidates(acc: dict, docs, imps, qw) -> None:
     for doc, w in compress(zip(docs, imps), map(acc.__contains__, docs)):
         acc[doc] += qw * w
@@ -107,12 +117,7 @@ def accumulate_dense(postings, weights, plan: list, floor: int, n_slots: int) ->
                 acc[doc] += qw * w
             continue
         touched.update(docs)
-        if qw == 1:
-            for doc, w in zip(docs, imps):
-                acc[doc] += w
-        else:
-            for doc, w in zip(docs, imps):
-                acc[doc] += qw * w
+        _add_into(acc, docs, imps, qw)
         pruning = remaining < floor
     return [d for d in touched if acc[d] >= floor], acc
 
@@ -179,12 +184,7 @@ def accumulate_mixed(postings, weights, plan: list, vectors) -> tuple[array, lis
             sparse.append((postings.docs[start:end], weights.impacts[start:end], qw))
     acc = vectors.fields(*vectors.total(dense))
     for docs, imps, qw in sparse:
-        if qw == 1:
-            for doc, w in zip(docs, imps):
-                acc[doc] += w
-        else:
-            for doc, w in zip(docs, imps):
-                acc[doc] += qw * w
+        _add_into(acc, docs, imps, qw)
     return acc, [docs for docs, _, _ in sparse]
 
 
