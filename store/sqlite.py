@@ -241,15 +241,8 @@ class SQLiteStore:
         return self._by_keys("chunks", CHUNK_COLUMNS, keys, chunk_record)
 
     def document_names(self) -> Iterator[tuple[int, str]]:
-        after = 0
-        while True:  # a page of rows at a time, so memory holds the caller's table and little else
-            with self._read_lock:
-                rows = self._reader.execute("SELECT id, COALESCE(source_id, uid) FROM documents WHERE id > ?"
-                                            " ORDER BY id LIMIT 250", (after,)).fetchall()
-            if not rows:
-                return
-            yield from rows
-            after = rows[-1][0]
+        return self._paged("SELECT id, COALESCE(source_id, uid) FROM documents WHERE id > ? ORDER BY id LIMIT ?",
+                           (), 0, 250)  # the caller's table and a page of rows, no more
 
     def known_hashes(self) -> set[str]:
         with self._read_lock:
@@ -257,25 +250,22 @@ class SQLiteStore:
 
     def document_chunks(self, document_key: int) -> Iterator[ChunkRecord]:
         """One document's chunks in order, read a page of rows at a time."""
-        after = 0
-        while True:
-            with self._read_lock:
-                rows = self._reader.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE document_id = ? AND id > ?"
-                                        " ORDER BY id LIMIT 200", (document_key, after)).fetchall()
-            if not rows:
-                return
-            yield from map(chunk_record, rows)
-            after = rows[-1][0]
+        sql = f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE document_id = ? AND id > ? ORDER BY id LIMIT ?"
+        return map(chunk_record, self._paged(sql, (document_key,), 0, 200))
 
     def iter_chunks(self, after: int = 0) -> Iterator[ChunkRecord]:
         """Chunks above ``after`` in key order, read in pages so memory stays flat."""
+        sql = f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE id > ? ORDER BY id LIMIT ?"
+        return map(chunk_record, self._paged(sql, (), after, 1000))
+
+    def _paged(self, sql: str, args: tuple, after: int, size: int) -> Iterator[tuple]:
+        """Rows of ``sql`` (ending ``id > ? ORDER BY id LIMIT ?``) past key ``after``, ``size`` at a time."""
         while True:
             with self._read_lock:
-                rows = self._reader.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE id > ? ORDER BY id LIMIT 1000",
-                                        (after,)).fetchall()
+                rows = self._reader.execute(sql, (*args, after, size)).fetchall()
             if not rows:
                 return
-            yield from map(chunk_record, rows)
+            yield from rows
             after = rows[-1][0]
 
     def chunk_keys(self) -> list[int]:
