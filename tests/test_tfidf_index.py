@@ -189,7 +189,7 @@ def test_pruned_search_equals_exhaustive_scoring_on_a_zipf_corpus():
         index.add(key, rng.choices(vocabulary, weights, k=rng.randint(5, 60)), group=(key + 2) // 3)
     index.refresh()
     assert max(index.refresh().floors[10]) > 0  # the floors really prune here
-    assert index._dense_vectors(index.refresh()).vectors  # and the common terms have dense vectors
+    assert index.dense_vectors.vectors  # and the common terms have dense vectors
     scale = index.refresh().scale
     dense_queries = 0
     for _ in range(40):
@@ -210,7 +210,7 @@ def _takes_the_dense_path(index: InvertedIndex, query: list[str]) -> bool:
     weights = index.refresh()
     ids = [t for t in map(index.vocabulary.get, query) if t is not None]
     plan = make_plan(weights, query_weights(ids, weights, "bm25")[0])
-    return _dense_ready(plan, index._dense_vectors(weights), index.postings)
+    return _dense_ready(plan, index.dense_vectors, index.postings)
 
 
 def test_a_stale_ok_search_reads_the_last_refresh_and_never_shows_a_deleted_document():
@@ -235,7 +235,8 @@ def test_tfidf_queries_whose_weights_overflow_a_dense_field_fall_back_and_stay_e
     index = InvertedIndex(IndexParams(ScoringParams("tfidf")))
     for key in range(1, 1301):
         index.add(key, rng.choices(vocabulary, zipf, k=rng.randint(5, 50)))
-    assert index._dense_vectors(index.refresh()).vectors
+    index.refresh()
+    assert index.dense_vectors.vectors
     for _ in range(30):
         query = rng.choices(vocabulary, zipf, k=rng.randint(1, 8))
         for k in (10, 100):

@@ -86,6 +86,9 @@ class DenseVectors(namedtuple("DenseVectors", "vectors n_docs even ones tops")):
         return list(map(rshift, map(add, accumulate(map(len, pieces)), count()), repeat(2)))
 
 
+NO_VECTORS = DenseVectors({}, 0, 0, 0, 0)  # an index before its first refresh
+
+
 def _words(value: int, length: int) -> array:
     words = array("I", value.to_bytes(4 * length, "little"))
     if sys.byteorder != "little":
@@ -112,7 +115,7 @@ def build_dense(postings, impacts: array, n_docs: int, budget_share: float = BUD
         start, end = postings.span(term)
         vectors[term] = _vector(postings.docs[start:end], impacts[start:end], n_docs)
     if not vectors:
-        return DenseVectors(vectors, n_docs, 0, 0, 0)
+        return NO_VECTORS
     half = (n_docs + 1) // 2
     even = int.from_bytes(b"\xff\xff\x00\x00" * half, "little")
     ones = int.from_bytes(b"\x01\x00\x00\x00" * n_docs, "little")

@@ -13,7 +13,7 @@ from collections import Counter, namedtuple
 from collections.abc import Iterable, Mapping
 from itertools import compress
 
-from .dense import DenseVectors, build_dense
+from .dense import NO_VECTORS, build_dense
 from .errors import SettingsError
 from .postings import Postings
 from .scoring import ScoringParams
@@ -58,7 +58,7 @@ class InvertedIndex:
         self.groups = array("q")  # document number -> group key
         self.lens = array("I")  # document number -> length in terms
         self.alive = bytearray()  # document number -> 1 while not deleted
-        self._dense: tuple | None = None  # (weights, DenseVectors derived from them)
+        self.dense_vectors = NO_VECTORS  # derived with the weights, replaced with them
         self._deleted = 0  # deletions not yet folded into the postings
         self._weights: Weights | None = None
         self._stale = True  # changes made since the weights were derived
@@ -135,14 +135,14 @@ class InvertedIndex:
     def apply(self, prepared: tuple) -> None:
         """Adopt what :meth:`prepare` built (cheap: a few assignments)."""
         self.postings, self._weights, self._max_group, dense = prepared
-        self._dense = (self._weights, dense)
+        self.dense_vectors = dense
         self._deleted, self._stale = 0, False
         self.vocabulary.compact()
 
     def restore(self, weights: Weights, max_group: int) -> None:
         """Adopt weights saved with the postings (by the codec): nothing to recompute but dense vectors."""
         self._weights, self._max_group, self._deleted, self._stale = weights, max_group, 0, False
-        self._dense_vectors(weights)
+        self.dense_vectors = build_dense(self.postings, weights.impacts, len(self.keys))
 
     def max_group_size(self) -> int:
         """The most documents any one group holds (as of the last refresh)."""
@@ -161,13 +161,7 @@ class InvertedIndex:
         ids = [tid for tid in map(self.vocabulary.get, terms) if tid is not None and span(tid)[0] != span(tid)[1]]
         alive = self.alive if self._stale else None
         return search_index(self, weights, ids, k, by_group=by_group, dense=dense, alive=alive,
-                            vectors=self._dense_vectors(weights))
-
-    def _dense_vectors(self, weights: Weights) -> DenseVectors:
-        """The dense vectors of the longest lists, derived (once per refresh) from ``weights``."""
-        if self._dense is None or self._dense[0] is not weights:
-            self._dense = (weights, build_dense(self.postings, weights.impacts, len(self.keys)))
-        return self._dense[1]
+                            vectors=self.dense_vectors)
 
     def stats(self) -> IndexStats:
         """Sizes, with bytes counting postings, weights, per-document arrays and vocabulary."""
@@ -177,5 +171,5 @@ class InvertedIndex:
         weight_arrays = (weights.impacts, weights.upper, weights.idf, *weights.floors.values())
         weight_bytes = sum(len(a) * a.itemsize for a in weight_arrays)
         total = self.postings.nbytes() + doc_bytes + weight_bytes + vocab_bytes
-        dense = self._dense_vectors(weights).nbytes()
+        dense = self.dense_vectors.nbytes()
         return IndexStats(len(self), len(self.vocabulary), len(self.postings.docs), total, dense)
