@@ -48,7 +48,6 @@ _ASCII_FOLD_SEPARATORS = bytes(
     for b in range(256))
 _NON_ASCII = re.compile("[^\x00-\x7f]")
 _CHAR_CACHE = 4096
-_UNSEEN = object()
 
 
 def cjk_bigrams(run: str) -> list[str]:
@@ -99,11 +98,8 @@ def _char_replacement(char: str) -> str | None:
     return " " if _SEPARATORS.match(char) else None
 
 
-_replacements: dict[str, str | None] = {}  # non-ASCII character -> _char_replacement(it), bounded
-
-
-def _unicode_tokens(text: str) -> list[str]:
-    """Raw tokens of normalised, case-folded non-ASCII text.
+def _unicode_tokens(text: str, replacements: dict) -> list[str]:
+    """Raw tokens of normalised, case-folded non-ASCII text (``replacements``: char -> what it becomes).
 
     The same as splitting after ``_SEPARATORS.sub(" ", _POINTING.sub("", text.replace("\u2019", "'")))``:
     each of those acts on single characters, so ASCII ones go through a byte table and each
@@ -112,11 +108,7 @@ def _unicode_tokens(text: str) -> list[str]:
     raw = text.encode("utf-8", "surrogatepass").translate(_UNICODE_ASCII_SEPARATORS)
     text = raw.decode("utf-8", "surrogatepass")
     for char in set(_NON_ASCII.findall(text)):
-        replacement = _replacements.get(char, _UNSEEN)
-        if replacement is _UNSEEN:
-            if len(_replacements) >= _CHAR_CACHE:
-                _replacements.clear()
-            replacement = _replacements[char] = _char_replacement(char)
+        replacement = replacements[char]
         if replacement is not None:
             text = text.replace(char, replacement)
     return text.split()
@@ -199,6 +191,7 @@ class Analyzer:
         stem_word = _stemmer_for(language) if stem and language != "none" else str
         self._stems = _StemCache(stem_word, cache_size)
         self._tokens = _TokenCache(self._token_terms, cache_size, self._stems, self.stopwords)
+        self._characters = BoundedCache(_char_replacement, _CHAR_CACHE)  # non-ASCII char -> replacement
 
     def _token_terms(self, token: str) -> tuple[str, ...]:
         """The terms of a token that is not a plain ASCII word (the cache handles those)."""
@@ -210,15 +203,14 @@ class Analyzer:
             return () if words[0] in stop else (stems[words[0]],)
         return tuple(stems[w] for w in words if w not in stop)
 
-    @staticmethod
-    def tokens(text: str) -> list[str]:
+    def tokens(self, text: str) -> list[str]:
         """Raw tokens: normalised, case-folded text split at separators."""
         if text.isascii():  # NFKC already; case folding and separators in one byte table
             return text.encode("ascii").translate(_ASCII_FOLD_SEPARATORS).decode("ascii").split()
         text = unicodedata.normalize("NFKC", text).casefold()
         if text.isascii():
             return text.translate(_ASCII_SEPARATORS).split()
-        return _unicode_tokens(text)
+        return _unicode_tokens(text, self._characters)
 
     def terms(self, text: str) -> list[str]:
         """Index terms of ``text``: words minus stopwords, stemmed."""
