@@ -7,9 +7,9 @@ For each collection (every folder of ``--data``, default ``../shared/data/beir``
 
 * **build**: the records already read into memory, then chunked, analysed and added to an
   ``InvertedIndex`` and refreshed (merged, weighted: searchable), the way the library does it
-  (``Library.chunk_terms``, the default settings' chunk size, title boost and BM25). The peers'
+  (a ``TermCounter``, the default settings' chunk size, title boost and BM25). The peers'
   build time measures the same thing (tokenise + index, from documents in memory). The phases
-  are timed too: chunk, analyse (terms counted), add (to the index), refresh.
+  are timed too: chunk, analyse (term ids counted), add (to the index), refresh.
 * **ingest**: ``server.py ingest --data-dir TMP corpus.jsonl.gz`` wall time, from process
   start to exit (reading, chunking, SQLite, index, saved snapshot), and its peak RSS (the
   kernel's ``ru_maxrss`` from ``wait4``).
@@ -50,10 +50,11 @@ def build_once(corpus: Path) -> dict:
               for chunk in ingest.chunk_sections([ingest.Section(record.text, None, record.title or None)],
                                                  size, overlap)]
     chunked = time.perf_counter()
-    counts = [library.chunk_terms(chunk.heading, chunk.text) for _, chunk in chunks]
+    counter, boost = index.term_counter(library.analyzer), settings.TITLE_BOOST
+    counts = [counter.counts(chunk.text, chunk.heading, boost) for _, chunk in chunks]
     analysed = time.perf_counter()
     for key, ((number, _), terms) in enumerate(zip(chunks, counts), 1):
-        index.add(key, terms, group=number)
+        index.add_counts(key, terms, group=number)
     added = time.perf_counter()
     index.refresh()
     done = time.perf_counter()

@@ -8,24 +8,20 @@ with other settings is rebuilt from the stored chunk text.
 """
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable
 from itertools import compress
 
 from store import Store
-from tfidf import IndexFormatError, IndexParams, InvertedIndex, ScoringParams, dump_index, load_index
+from tfidf import Analyzer, IndexFormatError, IndexParams, InvertedIndex, ScoringParams, dump_index, load_index
 
 from .settings import Settings
 
+ANALYSIS_VERSION = 3  # bump when tokenisation or stemming changes what terms a text gives
 
 
 def _log(message: str, *args) -> None:
     import logging  # loaded only when there is something to say
 
     logging.getLogger("rag.index").info(message, *args)
-ANALYSIS_VERSION = 3  # bump when tokenisation or stemming changes what terms a text gives
-
-ChunkTerms = Callable[[str | None, str], Counter]
 
 
 def index_params(settings: Settings) -> IndexParams:
@@ -40,13 +36,13 @@ def signature(settings: Settings) -> dict:
             "max_features": settings.MAX_FEATURES}
 
 
-def open_index(store: Store, settings: Settings, chunk_terms: ChunkTerms) -> tuple[InvertedIndex, int, bool]:
+def open_index(store: Store, settings: Settings, analyzer: Analyzer) -> tuple[InvertedIndex, int, bool]:
     """The index for ``store``, the store generation it reflects, and whether it differs from the snapshot."""
     index, meta = _load(store, settings)
     generation = store.generation()
     if meta.get("generation") == generation:
         return index, generation, False
-    index, changed = reconcile(index, store, settings, chunk_terms)
+    index, changed = reconcile(index, store, settings, analyzer)
     return index, generation, changed or meta.get("generation") is None
 
 
@@ -68,7 +64,7 @@ def _load(store: Store, settings: Settings) -> tuple[InvertedIndex, dict]:
 
 
 def reconcile(index: InvertedIndex, store: Store, settings: Settings,
-              chunk_terms: ChunkTerms) -> tuple[InvertedIndex, bool]:
+              analyzer: Analyzer) -> tuple[InvertedIndex, bool]:
     """An index holding exactly the store's chunks (``index`` updated, or rebuilt), and whether it changed.
 
     Chunks another process committed below the last indexed key cannot be
@@ -80,18 +76,20 @@ def reconcile(index: InvertedIndex, store: Store, settings: Settings,
     missing = set(stored).difference(indexed)
     if missing and min(missing) < last:
         _log("the store gained chunks this index cannot append; rebuilding it from the store")
-        return _add_chunks(InvertedIndex(index_params(settings)), store, 0, chunk_terms), True
+        return _add_chunks(InvertedIndex(index_params(settings)), store, 0, settings, analyzer), True
     gone = set(indexed).difference(stored)
     for key in gone:
         index.delete(key)
     if gone or missing:
         _log("index reconciled with the store: %d chunks removed, %d added", len(gone), len(missing))
-    return _add_chunks(index, store, last, chunk_terms), bool(gone or missing)
+    return _add_chunks(index, store, last, settings, analyzer), bool(gone or missing)
 
 
-def _add_chunks(index: InvertedIndex, store: Store, after: int, chunk_terms: ChunkTerms) -> InvertedIndex:
+def _add_chunks(index: InvertedIndex, store: Store, after: int, settings: Settings,
+                analyzer: Analyzer) -> InvertedIndex:
+    counter, boost = index.term_counter(analyzer), settings.TITLE_BOOST
     for chunk in store.iter_chunks(after=after):
-        index.add(chunk.key, chunk_terms(chunk.heading, chunk.text), group=chunk.document_key)
+        index.add_counts(chunk.key, counter.counts(chunk.text, chunk.heading, boost), group=chunk.document_key)
     return index
 
 

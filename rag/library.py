@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter, namedtuple
+from collections import namedtuple
 from collections.abc import Iterable, Iterator
-from itertools import chain
+from contextlib import contextmanager
 from pathlib import Path
 
 from store import DocumentRecord, NewChunk, NewDocument, Store
-from tfidf import Analyzer, InvertedIndex
+from tfidf import Analyzer, InvertedIndex, TermCounter
 
 from .indexing import open_index, reconcile, save_index
 from .settings import Settings
@@ -72,7 +72,8 @@ class Library:
         self.analyzer = Analyzer(settings.LANGUAGE)
         self._index_lock = threading.RLock()  # guards the index: adds, refreshes, searches
         self._ingest_lock = threading.Lock()  # one ingestion at a time
-        self.index, self._generation, self._dirty = open_index(store, settings, self.chunk_terms)
+        self._counter: TermCounter | None = None  # token -> term id cache of the ingestion under way
+        self.index, self._generation, self._dirty = open_index(store, settings, self.analyzer)
         self._saved_at = time.monotonic()
         if self._dirty and not store.read_only:
             self.save()
@@ -81,17 +82,11 @@ class Library:
     def read_only(self) -> bool:
         return self.store.read_only
 
-    def chunk_terms(self, heading: str | None, text: str) -> Counter:
-        """A chunk's term counts: its text, plus its heading ``TITLE_BOOST`` times (counted in C)."""
-        boost = self.settings.TITLE_BOOST
-        if not heading or not boost:
-            return Counter(self.analyzer.iter_terms(text))
-        if isinstance(boost, int) and boost > 0:  # the heading's terms repeated: same counts, same order of first sight
-            return Counter(chain(self.analyzer.iter_terms(text), self.analyzer.terms(heading) * boost))
-        counts = Counter(self.analyzer.iter_terms(text))
-        for term in self.analyzer.terms(heading):
-            counts[term] += boost
-        return counts
+    def _term_counter(self) -> TermCounter:
+        """Text -> term-id counts for the current index, kept while one ingestion lasts."""
+        if self._counter is None or self._counter.vocabulary is not self.index.vocabulary:
+            self._counter = self.index.term_counter(self.analyzer)
+        return self._counter
 
     def search(self, query: str, top_k: int = 5, *, by_document: bool = False) -> list[Passage]:
         """The best passages for ``query`` (or the best passage of each of the best documents)."""
@@ -120,7 +115,7 @@ class Library:
         import ingest  # the readers load on the first ingestion, not for searching
 
         sha, size = file_sha256(path)
-        with self._ingest_lock:
+        with self._ingesting():
             existing = self.store.document_by_sha(sha)
             if existing is not None:
                 return [Added(existing, duplicate=True)]
@@ -156,8 +151,17 @@ class Library:
 
     def add_records(self, records: Iterable) -> Iterator[Added]:
         """Ingest corpus records (JSON Lines), skipping those already stored; resumable."""
-        with self._ingest_lock:
+        with self._ingesting():
             yield from self._add_records(records)
+
+    @contextmanager
+    def _ingesting(self) -> Iterator[None]:
+        """The ingest lock, held for one ingestion; the token cache it filled is let go after."""
+        with self._ingest_lock:
+            try:
+                yield
+            finally:
+                self._counter = None
 
     def _add_records(self, records: Iterable) -> Iterator[Added]:
         known = self.store.known_hashes()
@@ -205,6 +209,7 @@ class Library:
         Each chunk is analysed as it is added, so memory holds one chunk's term counts, not a
         document's (a 40 MB record would otherwise stage hundreds of MB of counters).
         """
+        counter, boost = self._term_counter(), self.settings.TITLE_BOOST
         with self._index_lock:
             for i, record in enumerate(records):
                 if batch is None:
@@ -212,7 +217,7 @@ class Library:
                 else:
                     pairs = ((key, c.heading, c.text) for key, c in zip(keys[i], batch[i]))
                 for key, heading, text in pairs:
-                    self.index.add(key, self.chunk_terms(heading, text), group=record.key)
+                    self.index.add_counts(key, counter.counts(text, heading, boost), group=record.key)
             self._committed()
 
     def delete(self, uid: str) -> bool:
@@ -253,7 +258,7 @@ class Library:
         if generation == self._generation:
             return
         with self._index_lock:
-            self.index, changed = reconcile(self.index, self.store, self.settings, self.chunk_terms)
+            self.index, changed = reconcile(self.index, self.store, self.settings, self.analyzer)
             self._generation = generation
             self._dirty = self._dirty or changed
 

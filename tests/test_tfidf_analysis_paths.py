@@ -4,14 +4,10 @@ from __future__ import annotations
 import gzip
 import json
 import unicodedata
-from collections import Counter
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from rag.library import Library
-from rag.settings import Settings
-from store import SQLiteStore
 from tfidf import Analyzer
 from tfidf.analysis import _ASCII_SEPARATORS, _POINTING, _SEPARATORS, cjk_split, plain_words, token_words
 from tfidf.porter2 import stem
@@ -80,15 +76,3 @@ def test_a_corpus_sample_analyses_as_before(shared_data):
         texts = [json.loads(line)["text"] for _, line in zip(range(400), handle)]
     analyzer = Analyzer()
     assert [analyzer.terms(t) for t in texts] == [reference_terms(t) for t in texts]
-
-
-@pytest.mark.parametrize("boost", [0, 1, 3])
-def test_chunk_terms_count_the_heading_boost_times(boost):
-    library = Library(SQLiteStore.memory(), Settings(TITLE_BOOST=boost))
-    text, heading = "Cells divide; cells grow. T-cells", "Cell growth and T-cells"
-    expected = Counter(ANALYZER.terms(text))
-    for term in ANALYZER.terms(heading) if boost else []:
-        expected[term] += boost
-    counts = library.chunk_terms(heading, text)
-    assert counts == expected and list(counts) == list(expected)  # same counts, same order of first sight
-    assert library.chunk_terms(None, text) == Counter(ANALYZER.terms(text))

@@ -163,24 +163,6 @@ class _StemCache(BoundedCache):
         return value
 
 
-class _TokenCache(BoundedCache):
-    """raw token -> its terms; an ASCII word, bare or in punctuation, is analysed right here (most misses are)."""
-
-    def __init__(self, compute: Callable, limit: int, stems: _StemCache, stopwords: frozenset) -> None:
-        super().__init__(compute, limit)
-        self._stems, self._stop = stems, stopwords
-
-    def __missing__(self, token: str) -> tuple[str, ...]:
-        if len(self) >= self._limit:
-            self.clear()
-        word = token if token.isalpha() else token.strip(_KEPT)  # "cells." "19" "cd4": one word (plain_words)
-        if word.isascii() and word.isalnum():
-            value = self[token] = () if word in self._stop else (self._stems[word],)
-        else:
-            value = self[token] = self._compute(token)
-        return value
-
-
 class Analyzer:
     """Turns text into index terms; one instance per language, token analyses cached."""
 
@@ -190,12 +172,15 @@ class Analyzer:
         self.stopwords = stopwords_for(language) if stopwords else frozenset()
         stem_word = _stemmer_for(language) if stem and language != "none" else str
         self._stems = _StemCache(stem_word, cache_size)
-        self._tokens = _TokenCache(self._token_terms, cache_size, self._stems, self.stopwords)
+        self._tokens = BoundedCache(self.token_terms, cache_size)  # raw token -> its terms
         self._characters = BoundedCache(_char_replacement, _CHAR_CACHE)  # non-ASCII char -> replacement
 
-    def _token_terms(self, token: str) -> tuple[str, ...]:
-        """The terms of a token that is not a plain ASCII word (the cache handles those)."""
+    def token_terms(self, token: str) -> tuple[str, ...]:
+        """The terms of one raw token (from :meth:`tokens`); none for a stopword."""
         stems, stop = self._stems, self.stopwords
+        word = token if token.isalpha() else token.strip(_KEPT)  # "cells." "19" "cd4": one word (plain_words)
+        if word.isascii() and word.isalnum():  # most tokens
+            return () if word in stop else (stems[word],)
         words = plain_words(token)
         if words is None:
             words = [w for word in token_words(token) for w in cjk_split(word)]

@@ -13,6 +13,7 @@ from collections import Counter, namedtuple
 from collections.abc import Iterable, Mapping
 from itertools import compress
 
+from .counter import TermCounter
 from .dense import NO_VECTORS, build_dense
 from .errors import SettingsError
 from .postings import Postings
@@ -72,11 +73,20 @@ class InvertedIndex:
 
     def add(self, key: int, terms: Iterable[str] | Mapping[str, int], group: int | None = None) -> None:
         """Index a document given its terms (already analysed), or their counts."""
+        self._append(key, *self._term_counts(terms), group)
+
+    def add_counts(self, key: int, counts: Mapping[int, int], group: int | None = None) -> None:
+        """Index a document given its term ids' counts, from this index's :meth:`term_counter`."""
+        self._append(key, list(counts), list(counts.values()), group)
+
+    def term_counter(self, analyzer) -> TermCounter:
+        """Text -> term-id counts for :meth:`add_counts` (bulk indexing's fast path)."""
+        return TermCounter(analyzer, self.vocabulary)
+
+    def _append(self, key: int, ids: list[int], counts: list[int], group: int | None) -> None:
         if self.keys and key <= self.keys[-1]:
             raise SettingsError(f"document keys must increase: {key} after {self.keys[-1]}")
-        number = len(self.keys)
-        ids, counts = self._term_counts(terms)
-        self.postings.append(number, ids, counts)
+        self.postings.append(len(self.keys), ids, counts)
         self.keys.append(key)
         self.groups.append(key if group is None else group)
         self.lens.append(sum(counts))
