@@ -118,3 +118,19 @@ _PIECES = (
 def test_suffix_heavy_words_match_snowball(pieces):
     word = "".join(pieces)
     assert stem(word) == reference(word)
+
+
+# Stems in front of every piece above, each followed by nothing or by one more character:
+# stem() returns words whose ending no step acts on without running the steps, so every
+# ending a table or rule knows must be tried with every kind of letter after it.  The
+# stems cover short and long R1/R2, the R1 prefixes, marked y, an upper-case Y (lowered by
+# the postlude when some y was marked) and a leading apostrophe.
+_STEMS = ("", "x", "ab", "gen", "gener", "past", "univers", "bYa", "sayY", "ay", "yy",
+          "'", "'ab", "naïv", "covid", "respons", "activ")
+_LAST = "abcdefghijklmnopqrstuvwxyzY'é1"
+
+
+def test_every_piece_followed_by_any_letter():
+    words = {s + p + c for s in _STEMS for p in _PIECES for c in ("",) + tuple(_LAST)}
+    bad = _mismatches(sorted(words))
+    assert bad == [], f"{len(bad)} of {len(words)} differ, e.g. {bad[:20]}"
