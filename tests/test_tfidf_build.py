@@ -110,6 +110,36 @@ def test_weights_equal_the_per_posting_formulas():
     assert {d: list(f) for d, f in floors.items()} == _reference_floors(postings, weights.impacts, alone)
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["consecutive", "interleaved", "alone"]),
+       st.sampled_from([200, 3000, LEVELS]))
+def test_floors_of_long_lists_equal_the_reference(seed, grouping, top):
+    """Lists long enough to be cut down to their top impacts first, impacts that crowd a few high
+    bytes (or all fit in the low one), groups of consecutive documents, interleaved ones, or none."""
+    rng = random.Random(seed)
+    n_docs = rng.randint(400, 1500)
+    postings = Postings()
+    for doc in range(n_docs):
+        terms = [term for term, share in enumerate((0.9, 0.6, 0.3, 0.1, 0.02)) if rng.random() < share]
+        postings.append(doc, terms, [1] * len(terms))
+    postings = postings.merged(6, n_docs, None)  # term 5 never occurs
+    impacts = array("H", (min(top, int(rng.paretovariate(1.2) * top / 10)) for _ in postings.docs))
+    if grouping == "consecutive":  # a document's chunks: runs of 1 to 6 numbers
+        groups = array("q")
+        while len(groups) < n_docs:
+            groups.extend([len(groups)] * rng.randint(1, 6))
+        groups = groups[:n_docs]
+    elif grouping == "interleaved":
+        groups = array("q", (rng.randrange(n_docs // 4) for _ in range(n_docs)))
+    else:
+        groups = array("q", range(n_docs))
+    reference = _reference_floors(postings, impacts, groups)
+    upper = array("H", (max(impacts[slice(*postings.span(t))], default=0) for t in range(postings.n_terms)))
+    for given_upper in (None, upper):
+        floors = term_floors(postings, impacts, groups, given_upper)
+        assert {depth: list(floor) for depth, floor in floors.items()} == reference
+
+
 def test_vocabulary_table_is_built_lazily_but_answers_at_once():
     vocabulary = Vocabulary()
     words = [f"t{i}" for i in range(3000)]

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections import Counter, namedtuple
+from bisect import bisect_right
+from collections import namedtuple
 from functools import partial
 from itertools import chain, compress, repeat
-from operator import add, eq, itemgetter, le, mul, sub, truediv
+from operator import add, eq, itemgetter, le, mul, ne, sub, truediv
 
 from .scoring import ScoringParams, bm25_idf, bm25_length_norm, l2_norm, smooth_idf, tfidf_weight
 
@@ -34,25 +35,35 @@ class Weights(namedtuple("Weights", "impacts upper floors idf scale n_docs avg_l
 
 
 def compute_weights(postings, lens: array, alive: bytearray, groups: array, params: ScoringParams) -> Weights:
-    """Impacts for every posting under ``params`` (BM25 or cosine TF-IDF)."""
+    """Impacts for every posting under ``params`` (BM25 or cosine TF-IDF).
+
+    Each model gives a posting's raw impact as a part of its own times a factor of its term's.
+    Rounding keeps order, so a list's largest part times its factor is its largest raw impact:
+    the quantisation step (from the largest of all) and the ceilings come from one max per
+    list, before any raw impact is made, and each posting is then scaled and rounded in one pass.
+    """
     n_docs = sum(alive)
     total = sum(compress(lens, alive))
     avg_len = total / n_docs if n_docs else 0.0
     if params.scoring == "bm25":
-        raw, idf = _bm25(postings, lens, n_docs, avg_len, params)
+        parts, factors, idf = _bm25(postings, lens, n_docs, avg_len, params)
     else:
-        raw, idf = _tfidf(postings, len(lens), n_docs)
-    top = max(raw, default=0.0) or 1.0
-    wide = array("I", map(float.__round__, map(mul, raw, repeat(LEVELS / top))))  # see _narrow; round() once
-    del raw  # (8 bytes a posting) before the 2-byte copy is made
+        parts, factors, idf = _tfidf(postings, len(lens), n_docs)
+    peaks = array("d", map(mul, _list_maxima(postings.offsets, parts), factors))  # each list's largest raw impact
+    top = max(peaks, default=0.0) or 1.0
+    step = LEVELS / top
+    upper = array("H", map(float.__round__, map(mul, peaks, repeat(step))))
+    per_posting = chain.from_iterable(map(repeat, factors, _list_lengths(postings.offsets)))
+    wide = array("I", map(float.__round__, map(mul, map(mul, parts, per_posting), repeat(step))))  # see _narrow
+    del parts  # before the 2-byte copy is made
     impacts = _narrow(wide)
-    offsets = postings.offsets
+    return Weights(impacts, upper, term_floors(postings, impacts, groups, upper), idf, top / LEVELS, n_docs, avg_len)
+
+
+def _list_maxima(offsets: array, values) -> map:
+    """Each term's largest value in ``values`` (a posting-parallel sequence); 0.0 for an empty list."""
     some_empty = any(map(eq, offsets, offsets[1:]))  # lists whose documents were all deleted
-    upper = array("H", map(_max_or_0 if some_empty else max, _lists(offsets, impacts)))
-    return Weights(impacts, upper, term_floors(postings, impacts, groups), idf, top / LEVELS, n_docs, avg_len)
-
-
-_max_or_0 = partial(max, default=0)
+    return map(partial(max, default=0.0) if some_empty else max, _lists(offsets, values))
 
 
 def _narrow(wide: array) -> array:
@@ -71,8 +82,8 @@ def _narrow(wide: array) -> array:
     return array("H", narrow)
 
 
-def _lists(offsets: array, values: array):
-    """Each term's slice of ``values`` (a posting-parallel array), in term order."""
+def _lists(offsets: array, values):
+    """Each term's slice of ``values`` (a posting-parallel sequence), in term order."""
     return map(values.__getitem__, map(slice, offsets, offsets[1:]))
 
 
@@ -81,73 +92,144 @@ def _list_lengths(offsets: array) -> array:
     return array("I", map(sub, offsets[1:], offsets))
 
 
-def term_floors(postings, impacts: array, groups: array) -> dict[int, array]:
+def term_floors(postings, impacts: array, groups: array, upper: array | None = None) -> dict[int, array]:
     """Per term and depth k, the k-th best impact among distinct groups (0 if fewer groups).
 
     A single term's k-th best is a lower bound on a query's k-th best score, so
     search can prune from the first list on instead of waiting for candidates.
+    ``upper`` (each list's largest impact, as in Weights) only saves finding it again.
     """
     floors = {depth: array("H", bytes(2 * postings.n_terms)) for depth in FLOOR_DEPTHS}
-    shallowest, deepest, shared = min(FLOOR_DEPTHS), max(FLOOR_DEPTHS), _shared_groups(groups)
-    offsets, docs = postings.offsets, postings.docs
-    long_enough = map(le, repeat(shallowest), _list_lengths(offsets))
+    ranker, offsets = _GroupRanker(postings, impacts, groups), postings.offsets
+    long_enough = map(le, repeat(min(FLOOR_DEPTHS)), _list_lengths(offsets))
     for term in compress(range(postings.n_terms), long_enough):
         start, end = offsets[term], offsets[term + 1]
-        best = _group_maxima(docs[start:end], impacts[start:end], groups, shared) if shared else impacts[start:end]
-        if len(best) < shallowest:
-            continue
-        ranked = sorted(best, reverse=True)[:deepest]
-        for depth in FLOOR_DEPTHS:
-            if len(ranked) >= depth:
-                floors[depth][term] = ranked[depth - 1]
+        top = upper[term] if upper is not None else max(impacts[start:end])
+        ranked, n_groups = ranker.ranked(start, end, top >> 8)
+        for depth, floor in floors.items():
+            if n_groups >= depth:
+                floor[term] = ranked[depth - 1]
     return floors
 
 
-def _shared_groups(groups: array) -> bytearray | None:
-    """1 for each document whose group holds other documents too (None if no group does)."""
-    sizes = Counter(groups)
-    if len(sizes) == len(groups):
-        return None  # every group is one document
-    return bytearray(map((1).__lt__, map(sizes.__getitem__, groups)))
+_AT_LEAST = [bytes(level) + b"\x01" * (256 - level) for level in range(256)]  # byte >= level -> 1, else 0
 
 
-_FLIP = bytes.maketrans(b"\x00\x01", b"\x01\x00")
+class _GroupRanker:
+    """A posting list's groups ranked by their best impacts, as deep as its floors need.
 
+    Candidates: a long list's floors lie among its top impacts, so it is first cut down to the
+    postings whose impact's high byte reaches a level (found by byte-wide C scans) at which
+    enough groups remain.  Exact: every group with an impact at or above the level keeps its
+    best one there, and those outrank all the others.
 
-def _group_maxima(docs: array, impacts: array, groups: array, shared: bytearray) -> list[int]:
-    """The best impact of each group in a posting list, in C.
-
-    A document alone in its group is its group's best; for the others, pairs sorted by
-    impact make a dict keep each group's last, so largest, impact.
+    Groups: each document is labelled with the first document of its group.  When every group's
+    documents are consecutive numbers (the chunks of one document, added together), a group's
+    postings are neighbours in a list, so comparing neighbouring labels finds the few repeats,
+    and each run keeps its best impact (the others become 0, which no floor counts); otherwise
+    a dict of labels keeps each group's best.
     """
-    in_shared = bytes(map(shared.__getitem__, docs))
-    if not any(in_shared):
-        return impacts
-    best = list(compress(impacts, in_shared.translate(_FLIP)))
-    members = zip(map(groups.__getitem__, compress(docs, in_shared)), compress(impacts, in_shared))
-    best += dict(sorted(members, key=itemgetter(1))).values()
-    return best
+
+    MARGIN = 1.5  # candidates sought per group needed: groups often hold several of a list's best postings
+
+    def __init__(self, postings, impacts: array, groups: array) -> None:
+        self.impacts, self.docs = impacts, postings.docs
+        self.high = impacts.tobytes()[1 if sys.byteorder == "little" else 0 :: 2]  # each impact >> 8
+        first: dict[int, int] = {}
+        self.label_of = list(map(first.setdefault, groups, range(len(groups))))
+        self.shared = len(first) < len(groups)  # some group holds several documents
+        self.consecutive = 1 + sum(map(ne, groups, groups[1:])) == len(first)  # one run of numbers per group
+
+    def ranked(self, start: int, end: int, top_level: int) -> tuple[list[int], int]:
+        """The group maxima of the list at start:end (and zeros), best first, and how many groups they are:
+        all of them, or at least as many as the deepest floor the list is long enough for."""
+        want = FLOOR_DEPTHS[bisect_right(FLOOR_DEPTHS, end - start) - 1]
+        need = int(want * self.MARGIN)
+        while True:
+            level = self._level(start, end, need, top_level) if end - start >= 2 * need else 0
+            values, docs = self._at_least(start, end, level)
+            found = len(values)
+            values, n_groups = self._group_maxima(docs, values) if self.shared else (values, found)
+            if n_groups >= want or not level:
+                return sorted(values, reverse=True), n_groups
+            need = found + 2 * (want - n_groups)  # groups shared too many candidates: go deeper
+
+    def _level(self, start: int, end: int, need: int, top_level: int) -> int:
+        """The highest level (high byte) that at least ``need`` impacts of the list reach, by bisection."""
+        high, low, above = self.high[start:end], 0, top_level + 1  # every impact reaches 0, none top_level + 1
+        while above - low > 1:
+            middle = (low + above) // 2
+            if high.translate(_AT_LEAST[middle]).count(1) >= need:
+                low = middle
+            else:
+                above = middle
+        return low
+
+    def _at_least(self, start: int, end: int, level: int) -> tuple:
+        """Impacts and documents of the list's postings whose high byte reaches ``level``."""
+        if not level:
+            return self.impacts[start:end], self.docs[start:end]
+        places = list(compress(range(start, end), self.high[start:end].translate(_AT_LEAST[level])))
+        return list(map(self.impacts.__getitem__, places)), list(map(self.docs.__getitem__, places))
+
+    def _group_maxima(self, docs, values) -> tuple:
+        """Each group's best of ``values`` (with 0 for the rest of a group's), and the number of groups."""
+        labels = list(map(self.label_of.__getitem__, docs))
+        if not self.consecutive:
+            if len(set(labels)) == len(labels):
+                return values, len(values)
+            best = dict(sorted(zip(labels, values), key=itemgetter(1)))  # a group's last, so largest, impact
+            return list(best.values()), len(best)
+        repeat_at, n_groups = bytes(map(eq, labels, labels[1:])).find, len(values)
+        at = repeat_at(1)
+        while at >= 0:  # posting ``at`` shares a group with the next: pass the better impact on
+            if values[at] > values[at + 1]:
+                values[at + 1] = values[at]
+            values[at], n_groups, at = 0, n_groups - 1, repeat_at(1, at + 1)
+        return values, n_groups
 
 
-def _bm25(postings, lens, n_docs, avg_len, params) -> tuple[array, array]:
-    """bm25_impact for every posting, computed as (tf / (tf + K)) * (idf * (k1 + 1)) over whole arrays.
+def _bm25(postings, lens, n_docs, avg_len, params) -> tuple[list, array, array]:
+    """bm25_impact for every posting as saturation tf / (tf + K), per posting, times idf * (k1 + 1), per term.
 
     idf depends only on a term's document frequency and K on a document's length, so each is
-    computed once per distinct value; the per-posting arithmetic is C-level maps.
+    computed once per distinct value. BM25 queries need no idf: none is kept.
     """
     k1, b = params.k1, params.b
-    norm_of = {length: bm25_length_norm(length, avg_len, k1, b) for length in set(lens)}
-    norms = list(map(norm_of.__getitem__, lens))
     dfs = _list_lengths(postings.offsets)
     idf_of = {df: bm25_idf(df, n_docs) for df in set(dfs)}
-    idfs = array("d", map(idf_of.__getitem__, dfs))
-    tfs = postings.tfs
-    saturation = map(truediv, tfs, map(add, tfs, map(norms.__getitem__, postings.docs)))
-    factors = chain.from_iterable(map(repeat, map(mul, idfs, repeat(k1 + 1.0)), dfs))
-    return array("d", map(mul, saturation, factors)), array("f")  # BM25 queries need no idf: keep none
+    factors = array("d", map(mul, map(idf_of.__getitem__, dfs), repeat(k1 + 1.0)))
+    norm_of = {length: bm25_length_norm(length, avg_len, k1, b) for length in set(lens)}
+    return _saturations(postings, lens, norm_of), factors, array("f")
 
 
-def _tfidf(postings, n_slots: int, n_docs: int) -> tuple[array, array]:
+def _saturations(postings, lens: array, norm_of: dict) -> list[float]:
+    """tf / (tf + K) for every posting, K being its document's length norm.
+
+    Term frequencies are small, so each length's saturations for every tf up to the largest are
+    computed once (a row, item 0 unused) and a posting's is two lookups, which make no new float.
+    Falls back to computing each one where the rows would outnumber the postings.
+    """
+    tfs, docs = postings.tfs, postings.docs
+    tf_range = range(1, _tf_bound(tfs) + 1)
+    if len(norm_of) * len(tf_range) > len(tfs):
+        norms = list(map(norm_of.__getitem__, lens))
+        return array("d", map(truediv, tfs, map(add, tfs, map(norms.__getitem__, docs))))
+    row_of = {length: [0.0, *map(truediv, tf_range, map(add, tf_range, repeat(norm)))] for length, norm in norm_of.items()}
+    rows = list(map(row_of.__getitem__, lens))
+    return list(map(list.__getitem__, map(rows.__getitem__, docs), tfs))
+
+
+_COMMON_TFS = bytes(range(16))
+
+
+def _tf_bound(tfs: array) -> int:
+    """At least the largest term frequency: the largest one above 15, found among the few such postings."""
+    return max(tfs.tobytes().translate(None, _COMMON_TFS), default=len(_COMMON_TFS) - 1)
+
+
+def _tfidf(postings, n_slots: int, n_docs: int) -> tuple[array, array, array]:
+    """Cosine-normalised TF-IDF weights per posting; each term's factor is 1."""
     raw, idfs = array("d"), array("f")
     squares: list[list[float]] = [[] for _ in range(n_slots)]
     for term in range(postings.n_terms):
@@ -159,4 +241,5 @@ def _tfidf(postings, n_slots: int, n_docs: int) -> tuple[array, array]:
             raw.append(weight)
             squares[doc].append(weight)
     norms = [l2_norm(ws) for ws in squares]
-    return array("d", (w / norms[d] for w, d in zip(raw, postings.docs))), idfs
+    parts = array("d", (w / norms[d] for w, d in zip(raw, postings.docs)))
+    return parts, array("d", repeat(1.0, postings.n_terms)), idfs
