@@ -14,18 +14,23 @@ from __future__ import annotations
 from collections import Counter
 from itertools import chain
 
-from .analysis import Analyzer, BoundedCache
+from .analysis import Analyzer
 
 
-class TermCounter(BoundedCache):
+class TermCounter(dict):
     """raw token -> its term ids in one vocabulary, filled on demand, emptied when it holds ``limit`` tokens."""
 
     def __init__(self, analyzer: Analyzer, vocabulary, limit: int = 100_000) -> None:
-        super().__init__(self._term_ids, limit)
-        self.analyzer, self.vocabulary = analyzer, vocabulary
+        super().__init__()
+        self.analyzer, self.vocabulary, self._limit = analyzer, vocabulary, limit
+        self._terms, self._id = analyzer.token_terms, vocabulary.add
 
-    def _term_ids(self, token: str) -> tuple[int, ...]:
-        return tuple(map(self.vocabulary.add, self.analyzer.token_terms(token)))
+    def __missing__(self, token: str) -> tuple[int, ...]:
+        if len(self) >= self._limit:
+            self.clear()
+        terms = self._terms(token)
+        ids = self[token] = (self._id(terms[0]),) if len(terms) == 1 else tuple(map(self._id, terms))
+        return ids
 
     def counts(self, text: str, heading: str | None = None, boost: int = 0) -> Counter:
         """Term id -> count in ``text``, with ``heading``'s terms counted ``boost`` more times."""
