@@ -45,24 +45,26 @@ def compute_weights(postings, lens: array, alive: bytearray, groups: array, para
     n_docs = sum(alive)
     total = sum(compress(lens, alive))
     avg_len = total / n_docs if n_docs else 0.0
+    lengths = _list_lengths(postings.offsets)
     if params.scoring == "bm25":
-        parts, factors, idf = _bm25(postings, lens, n_docs, avg_len, params)
+        parts, factors, idf = _bm25(postings, lengths, lens, n_docs, avg_len, params)
     else:
         parts, factors, idf = _tfidf(postings, len(lens), n_docs)
-    peaks = array("d", map(mul, _list_maxima(postings.offsets, parts), factors))  # each list's largest raw impact
+    peaks = array("d", map(mul, _list_maxima(postings.offsets, lengths, parts), factors))  # each list's largest raw impact
     top = max(peaks, default=0.0) or 1.0
     step = LEVELS / top
     upper = array("H", map(float.__round__, map(mul, peaks, repeat(step))))
-    per_posting = chain.from_iterable(map(repeat, factors, _list_lengths(postings.offsets)))
+    per_posting = chain.from_iterable(map(repeat, factors, lengths))
     wide = array("I", map(float.__round__, map(mul, map(mul, parts, per_posting), repeat(step))))  # see _narrow
     del parts  # before the 2-byte copy is made
     impacts = _narrow(wide)
-    return Weights(impacts, upper, term_floors(postings, impacts, groups, upper), idf, top / LEVELS, n_docs, avg_len)
+    floors = term_floors(postings, impacts, groups, upper, lengths)
+    return Weights(impacts, upper, floors, idf, top / LEVELS, n_docs, avg_len)
 
 
-def _list_maxima(offsets: array, values) -> map:
+def _list_maxima(offsets: array, lengths: array, values) -> map:
     """Each term's largest value in ``values`` (a posting-parallel sequence); 0.0 for an empty list."""
-    some_empty = any(map(eq, offsets, offsets[1:]))  # lists whose documents were all deleted
+    some_empty = 0 in lengths  # lists whose documents were all deleted
     return map(partial(max, default=0.0) if some_empty else max, _lists(offsets, values))
 
 
@@ -92,16 +94,18 @@ def _list_lengths(offsets: array) -> array:
     return array("I", map(sub, offsets[1:], offsets))
 
 
-def term_floors(postings, impacts: array, groups: array, upper: array | None = None) -> dict[int, array]:
+def term_floors(postings, impacts: array, groups: array, upper: array | None = None,
+                lengths: array | None = None) -> dict[int, array]:
     """Per term and depth k, the k-th best impact among distinct groups (0 if fewer groups).
 
     A single term's k-th best is a lower bound on a query's k-th best score, so
     search can prune from the first list on instead of waiting for candidates.
-    ``upper`` (each list's largest impact, as in Weights) only saves finding it again.
+    ``upper`` (each list's largest impact, as in Weights) and ``lengths`` (each list's) only save finding them again.
     """
     floors = {depth: array("H", bytes(2 * postings.n_terms)) for depth in FLOOR_DEPTHS}
     ranker, offsets = _GroupRanker(postings, impacts, groups), postings.offsets
-    long_enough = map(le, repeat(min(FLOOR_DEPTHS)), _list_lengths(offsets))
+    lengths = _list_lengths(offsets) if lengths is None else lengths
+    long_enough = map(le, repeat(min(FLOOR_DEPTHS)), lengths)
     for term in compress(range(postings.n_terms), long_enough):
         start, end = offsets[term], offsets[term + 1]
         top = upper[term] if upper is not None else max(impacts[start:end])
@@ -189,14 +193,13 @@ class _GroupRanker:
         return values, n_groups
 
 
-def _bm25(postings, lens, n_docs, avg_len, params) -> tuple[list, array, array]:
+def _bm25(postings, dfs: array, lens: array, n_docs: int, avg_len: float, params) -> tuple[list, array, array]:
     """bm25_impact for every posting as saturation tf / (tf + K), per posting, times idf * (k1 + 1), per term.
 
     idf depends only on a term's document frequency and K on a document's length, so each is
     computed once per distinct value. BM25 queries need no idf: none is kept.
     """
     k1, b = params.k1, params.b
-    dfs = _list_lengths(postings.offsets)
     idf_of = {df: bm25_idf(df, n_docs) for df in set(dfs)}
     factors = array("d", map(mul, map(idf_of.__getitem__, dfs), repeat(k1 + 1.0)))
     norm_of = {length: bm25_length_norm(length, avg_len, k1, b) for length in set(lens)}
