@@ -11,12 +11,12 @@ from __future__ import annotations
 import sys
 from array import array
 from bisect import bisect_right
-from collections import namedtuple
+from collections import deque, namedtuple
 from functools import partial
 from itertools import chain, compress, repeat
 from operator import add, eq, itemgetter, le, mul, ne, sub, truediv
 
-from .scoring import ScoringParams, bm25_idf, bm25_length_norm, l2_norm, smooth_idf, tfidf_weight
+from .scoring import ScoringParams, bm25_idf, bm25_length_norm, l2_norm, smooth_idf, sublinear_tf
 
 LEVELS = 0xFFFF
 FLOOR_DEPTHS = (10, 100)  # k values for which each term keeps its k-th best impact
@@ -49,7 +49,7 @@ def compute_weights(postings, lens: array, alive: bytearray, groups: array, para
     if params.scoring == "bm25":
         parts, factors, idf = _bm25(postings, lengths, lens, n_docs, avg_len, params)
     else:
-        parts, factors, idf = _tfidf(postings, len(lens), n_docs)
+        parts, factors, idf = _tfidf(postings, lengths, len(lens), n_docs)
     peaks = array("d", map(mul, _list_maxima(postings.offsets, lengths, parts), factors))  # each list's largest raw impact
     top = max(peaks, default=0.0) or 1.0
     step = LEVELS / top
@@ -231,18 +231,21 @@ def _tf_bound(tfs: array) -> int:
     return max(tfs.tobytes().translate(None, _COMMON_TFS), default=len(_COMMON_TFS) - 1)
 
 
-def _tfidf(postings, n_slots: int, n_docs: int) -> tuple[array, array, array]:
-    """Cosine-normalised TF-IDF weights per posting; each term's factor is 1."""
-    raw, idfs = array("d"), array("f")
-    squares: list[list[float]] = [[] for _ in range(n_slots)]
-    for term in range(postings.n_terms):
-        start, end = postings.span(term)
-        idf = smooth_idf(end - start, n_docs)
-        idfs.append(idf)
-        for doc, tf in zip(postings.docs[start:end], postings.tfs[start:end]):
-            weight = tfidf_weight(tf, idf)
-            raw.append(weight)
-            squares[doc].append(weight)
-    norms = [l2_norm(ws) for ws in squares]
-    parts = array("d", (w / norms[d] for w, d in zip(raw, postings.docs)))
-    return parts, array("d", repeat(1.0, postings.n_terms)), idfs
+def _tfidf(postings, dfs: array, n_slots: int, n_docs: int) -> tuple[array, array, array]:
+    """Cosine-normalised TF-IDF weights per posting (each term's factor is 1), and each term's idf.
+
+    tfidf_weight(tf, idf) is sublinear_tf(tf) * idf: a table per tf times an idf per distinct
+    document frequency.  Each document's weights are gathered (in C, in term order, as
+    l2_norm has always seen them) to take its norm.
+    """
+    idf_of = {df: smooth_idf(df, n_docs) for df in set(dfs)}
+    idfs = list(map(idf_of.__getitem__, dfs))
+    sublinear = list(map(sublinear_tf, range(_tf_bound(postings.tfs) + 1)))
+    per_posting = chain.from_iterable(map(repeat, idfs, dfs))
+    weights = array("d", map(mul, map(sublinear.__getitem__, postings.tfs), per_posting))
+    by_doc: list[list[float]] = [[] for _ in range(n_slots)]
+    deque(map(list.append, map(by_doc.__getitem__, postings.docs), weights), 0)
+    norms = list(map(l2_norm, by_doc))
+    del by_doc
+    parts = array("d", map(truediv, weights, map(norms.__getitem__, postings.docs)))
+    return parts, array("d", repeat(1.0, len(dfs))), array("f", idfs)
