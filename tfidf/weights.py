@@ -37,10 +37,12 @@ class Weights(namedtuple("Weights", "impacts upper floors idf scale n_docs avg_l
 def compute_weights(postings, lens: array, alive: bytearray, groups: array, params: ScoringParams) -> Weights:
     """Impacts for every posting under ``params`` (BM25 or cosine TF-IDF).
 
-    Each model gives a posting's raw impact as a part of its own times a factor of its term's.
-    Rounding keeps order, so a list's largest part times its factor is its largest raw impact:
-    the quantisation step (from the largest of all) and the ceilings come from one max per
-    list, before any raw impact is made, and each posting is then scaled and rounded in one pass.
+    Each model gives a posting's raw impact as a part of its own times a factor of its term's,
+    and its impact is round(raw * step), step = LEVELS / (the largest raw).  Multiplying by a
+    positive number and rounding never reverse an order, so a list's largest part times its
+    factor is its largest raw impact and gives its ceiling: the step and the ceilings come from
+    one max per list, then each posting is multiplied out, scaled and rounded in one pass (no
+    raw array is kept; the float operations, and so the impacts, are the same as ever).
     """
     n_docs = sum(alive)
     total = sum(compress(lens, alive))
@@ -50,7 +52,7 @@ def compute_weights(postings, lens: array, alive: bytearray, groups: array, para
         parts, factors, idf = _bm25(postings, lengths, lens, n_docs, avg_len, params)
     else:
         parts, factors, idf = _tfidf(postings, lengths, len(lens), n_docs)
-    peaks = array("d", map(mul, _list_maxima(postings.offsets, lengths, parts), factors))  # each list's largest raw impact
+    peaks = array("d", map(mul, _list_maxima(postings.offsets, lengths, parts), factors))  # largest raw per list
     top = max(peaks, default=0.0) or 1.0
     step = LEVELS / top
     upper = array("H", map(float.__round__, map(mul, peaks, repeat(step))))
@@ -100,7 +102,8 @@ def term_floors(postings, impacts: array, groups: array, upper: array | None = N
 
     A single term's k-th best is a lower bound on a query's k-th best score, so
     search can prune from the first list on instead of waiting for candidates.
-    ``upper`` (each list's largest impact, as in Weights) and ``lengths`` (each list's) only save finding them again.
+    ``upper`` (each list's largest impact, as in Weights) and ``lengths`` (each list's) only save
+    finding them again.
     """
     floors = {depth: array("H", bytes(2 * postings.n_terms)) for depth in FLOOR_DEPTHS}
     ranker, offsets = _GroupRanker(postings, impacts, groups), postings.offsets
@@ -150,7 +153,8 @@ class _GroupRanker:
         want = FLOOR_DEPTHS[bisect_right(FLOOR_DEPTHS, end - start) - 1]
         need = int(want * self.MARGIN)
         while True:
-            level = self._level(start, end, need, top_level) if end - start >= 2 * need else 0
+            cut = end - start >= 2 * need  # worth it only where at least half the list can go
+            level = self._level(start, end, need, top_level) if cut else 0
             values, docs = self._at_least(start, end, level)
             found = len(values)
             values, n_groups = self._group_maxima(docs, values) if self.shared else (values, found)
@@ -218,7 +222,8 @@ def _saturations(postings, lens: array, norm_of: dict) -> list[float]:
     if len(norm_of) * len(tf_range) > len(tfs):
         norms = list(map(norm_of.__getitem__, lens))
         return array("d", map(truediv, tfs, map(add, tfs, map(norms.__getitem__, docs))))
-    row_of = {length: [0.0, *map(truediv, tf_range, map(add, tf_range, repeat(norm)))] for length, norm in norm_of.items()}
+    row_of = {length: [0.0, *map(truediv, tf_range, map(add, tf_range, repeat(norm)))]
+              for length, norm in norm_of.items()}
     rows = list(map(row_of.__getitem__, lens))
     return list(map(list.__getitem__, map(rows.__getitem__, docs), tfs))
 
