@@ -197,7 +197,7 @@ class _GroupRanker:
         return values, n_groups
 
 
-def _bm25(postings, dfs: array, lens: array, n_docs: int, avg_len: float, params) -> tuple[list, array, array]:
+def _bm25(postings, dfs: array, lens: array, n_docs: int, avg_len: float, params) -> tuple:
     """bm25_impact for every posting as saturation tf / (tf + K), per posting, times idf * (k1 + 1), per term.
 
     idf depends only on a term's document frequency and K on a document's length, so each is
@@ -210,7 +210,7 @@ def _bm25(postings, dfs: array, lens: array, n_docs: int, avg_len: float, params
     return _saturations(postings, lens, norm_of), factors, array("f")
 
 
-def _saturations(postings, lens: array, norm_of: dict) -> list[float]:
+def _saturations(postings, lens: array, norm_of: dict) -> list[float] | array:
     """tf / (tf + K) for every posting, K being its document's length norm.
 
     Term frequencies are small, so each length's saturations for every tf up to the largest are
