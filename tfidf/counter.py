@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from itertools import chain
 
-from .analysis import Analyzer
+from .analysis import _KEPT, Analyzer
 
 
 class TermCounter(dict):
@@ -28,6 +28,10 @@ class TermCounter(dict):
     def __missing__(self, token: str) -> tuple[int, ...]:
         if len(self) >= self._limit:
             self.clear()
+        word = token.strip(_KEPT)  # what analysis strips first: "cells." and "cells," are "cells"
+        if word is not token:
+            ids = self[token] = self[word]
+            return ids
         terms = self._terms(token)
         ids = self[token] = (self._id(terms[0]),) if len(terms) == 1 else tuple(map(self._id, terms))
         return ids
