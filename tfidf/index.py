@@ -10,7 +10,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from collections import Counter, namedtuple
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from itertools import compress
 
 from .counter import TermCounter
@@ -77,13 +77,13 @@ class InvertedIndex:
 
     def add_counts(self, key: int, counts: Mapping[int, int], group: int | None = None) -> None:
         """Index a document given its term ids' counts, from this index's :meth:`term_counter`."""
-        self._append(key, list(counts), list(counts.values()), group)
+        self._append(key, counts.keys(), counts.values(), group)
 
     def term_counter(self, analyzer) -> TermCounter:
         """Text -> term-id counts for :meth:`add_counts` (bulk indexing's fast path)."""
         return TermCounter(analyzer, self.vocabulary)
 
-    def _append(self, key: int, ids: list[int], counts: list[int], group: int | None) -> None:
+    def _append(self, key: int, ids: Collection[int], counts: Collection[int], group: int | None) -> None:
         if self.keys and key <= self.keys[-1]:
             raise SettingsError(f"document keys must increase: {key} after {self.keys[-1]}")
         self.postings.append(len(self.keys), ids, counts)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 from array import array
 from collections import defaultdict, deque
+from collections.abc import Collection
 from functools import partial
 from itertools import accumulate, compress, repeat
 from operator import add, and_, or_, rshift
@@ -74,7 +75,7 @@ class Postings:
     def pending(self) -> int:
         return self._n_new
 
-    def append(self, doc: int, term_ids: list[int], counts: list[int]) -> None:
+    def append(self, doc: int, term_ids: Collection[int], counts: Collection[int]) -> None:
         """Queue one document's postings; they become visible after merged()."""
         if counts and max(counts) > MAX_TF:
             counts = list(map(min, counts, repeat(MAX_TF)))
