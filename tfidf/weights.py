@@ -119,9 +119,6 @@ def term_floors(postings, impacts: array, groups: array, upper: array | None = N
     return floors
 
 
-_AT_LEAST = [bytes(level) + b"\x01" * (256 - level) for level in range(256)]  # byte >= level -> 1, else 0
-
-
 class _GroupRanker:
     """A posting list's groups ranked by their best impacts, as deep as its floors need.
 
@@ -146,6 +143,8 @@ class _GroupRanker:
         self.label_of = list(map(first.setdefault, groups, range(len(groups))))
         self.shared = len(first) < len(groups)  # some group holds several documents
         self.consecutive = 1 + sum(map(ne, groups, groups[1:])) == len(first)  # one run of numbers per group
+        # per level, a byte table: byte >= level -> 1, else 0 (made here, not at import: searching never needs it)
+        self.at_least = [bytes(level) + b"\x01" * (256 - level) for level in range(256)]
 
     def ranked(self, start: int, end: int, top_level: int) -> tuple[list[int], int]:
         """The group maxima of the list at start:end (and zeros), best first, and how many groups they are:
@@ -167,7 +166,7 @@ class _GroupRanker:
         high, low, above = self.high[start:end], 0, top_level + 1  # every impact reaches 0, none top_level + 1
         while above - low > 1:
             middle = (low + above) // 2
-            if high.translate(_AT_LEAST[middle]).count(1) >= need:
+            if high.translate(self.at_least[middle]).count(1) >= need:
                 low = middle
             else:
                 above = middle
@@ -177,7 +176,7 @@ class _GroupRanker:
         """Impacts and documents of the list's postings whose high byte reaches ``level``."""
         if not level:
             return self.impacts[start:end], self.docs[start:end]
-        places = list(compress(range(start, end), self.high[start:end].translate(_AT_LEAST[level])))
+        places = list(compress(range(start, end), self.high[start:end].translate(self.at_least[level])))
         return list(map(self.impacts.__getitem__, places)), list(map(self.docs.__getitem__, places))
 
     def _group_maxima(self, docs, values) -> tuple:
