@@ -29,7 +29,7 @@ def doc_typecode(n_docs: int) -> str:
     return "H" if n_docs <= 0x10000 else "I"
 
 
-def _consume(iterator) -> None:
+def consume(iterator) -> None:
     """Run an iterator of side effects to its end, in C."""
     deque(iterator, 0)
 
@@ -80,7 +80,7 @@ class Postings:
         if counts and max(counts) > MAX_TF:
             counts = list(map(min, counts, repeat(MAX_TF)))
         packed = map(or_, repeat(doc << 8), counts)
-        _consume(map(array.append, map(self._new.__getitem__, term_ids), packed))
+        consume(map(array.append, map(self._new.__getitem__, term_ids), packed))
         self._n_new += len(term_ids)
 
     def span(self, term: int) -> tuple[int, int]:
@@ -108,7 +108,7 @@ class Postings:
         counts = array("I", map(len, map(self._new.get, range(n_terms), repeat(()))))
         offsets = array("I", map(add, old, accumulate(counts, initial=0)))
         packed = array("Q")
-        _consume(map(packed.extend, map(self._new.__getitem__, compress(range(n_terms), counts))))
+        consume(map(packed.extend, map(self._new.__getitem__, compress(range(n_terms), counts))))
         new_docs, new_tfs = _unpack(packed, code)
         del packed  # before the arrays are made: at most one copy of the pending postings at a time
         new_docs, new_tfs = array(code, new_docs), array("B", new_tfs)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import sys
 from array import array
 from bisect import bisect_right
-from collections import deque, namedtuple
+from collections import namedtuple
 from functools import partial
 from itertools import chain, compress, repeat
 from operator import add, eq, itemgetter, le, mul, ne, sub, truediv
 
+from .postings import consume
 from .scoring import ScoringParams, bm25_idf, bm25_length_norm, l2_norm, smooth_idf, sublinear_tf
 
 LEVELS = 0xFFFF
@@ -56,7 +57,7 @@ def compute_weights(postings, lens: array, alive: bytearray, groups: array, para
     top = max(peaks, default=0.0) or 1.0
     step = LEVELS / top
     upper = array("H", map(float.__round__, map(mul, peaks, repeat(step))))
-    per_posting = chain.from_iterable(map(repeat, factors, lengths))
+    per_posting = _per_posting(factors, lengths)
     wide = array("I", map(float.__round__, map(mul, map(mul, parts, per_posting), repeat(step))))  # see _narrow
     del parts  # before the 2-byte copy is made
     impacts = _narrow(wide)
@@ -89,6 +90,11 @@ def _narrow(wide: array) -> array:
 def _lists(offsets: array, values):
     """Each term's slice of ``values`` (a posting-parallel sequence), in term order."""
     return map(values.__getitem__, map(slice, offsets, offsets[1:]))
+
+
+def _per_posting(per_term, lengths: array):
+    """Each term's value, once for each of its ``lengths`` postings, in posting order."""
+    return chain.from_iterable(map(repeat, per_term, lengths))
 
 
 def _list_lengths(offsets: array) -> array:
@@ -245,10 +251,9 @@ def _tfidf(postings, dfs: array, n_slots: int, n_docs: int) -> tuple[array, arra
     idf_of = {df: smooth_idf(df, n_docs) for df in set(dfs)}
     idfs = list(map(idf_of.__getitem__, dfs))
     sublinear = list(map(sublinear_tf, range(_tf_bound(postings.tfs) + 1)))
-    per_posting = chain.from_iterable(map(repeat, idfs, dfs))
-    weights = array("d", map(mul, map(sublinear.__getitem__, postings.tfs), per_posting))
+    weights = array("d", map(mul, map(sublinear.__getitem__, postings.tfs), _per_posting(idfs, dfs)))
     by_doc: list[list[float]] = [[] for _ in range(n_slots)]
-    deque(map(list.append, map(by_doc.__getitem__, postings.docs), weights), 0)
+    consume(map(list.append, map(by_doc.__getitem__, postings.docs), weights))
     norms = list(map(l2_norm, by_doc))
     del by_doc
     parts = array("d", map(truediv, weights, map(norms.__getitem__, postings.docs)))
