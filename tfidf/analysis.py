@@ -70,6 +70,12 @@ def token_words(token: str) -> list[str]:
     return words
 
 
+def bare(token: str) -> str:
+    """The form of a raw token that its analysis starts from, the inner punctuation -'., stripped
+    from its ends: tokens with the same bare form (``cells``, ``cells.``, ``cells,``) have the same terms."""
+    return token.strip(_KEPT)
+
+
 def plain_words(token: str) -> list[str] | None:
     """:func:`token_words` for an ASCII token of letters, digits and numbers joined by hyphens
     (``cells.``, ``cd4``, ``covid-19``, ``8.6-12.2``, ``3,000``) with no regex; None for any other."""
@@ -178,7 +184,7 @@ class Analyzer:
     def token_terms(self, token: str) -> tuple[str, ...]:
         """The terms of one raw token (from :meth:`tokens`); none for a stopword."""
         stems, stop = self._stems, self.stopwords
-        word = token if token.isalpha() else token.strip(_KEPT)  # "cells." "19" "cd4": one word (plain_words)
+        word = token if token.isalpha() else bare(token)  # "cells." "19" "cd4": one word (plain_words)
         if word.isascii() and word.isalnum():  # most tokens
             return () if word in stop else (stems[word],)
         words = plain_words(token)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from itertools import chain
 
-from .analysis import _KEPT, Analyzer
+from .analysis import Analyzer, bare
 
 
 class TermCounter(dict):
@@ -28,7 +28,7 @@ class TermCounter(dict):
     def __missing__(self, token: str) -> tuple[int, ...]:
         if len(self) >= self._limit:
             self.clear()
-        word = token.strip(_KEPT)  # what analysis strips first: "cells." and "cells," are "cells"
+        word = bare(token)  # "cells." and "cells," have the terms of "cells"
         if word is not token:
             ids = self[token] = self[word]
             return ids
