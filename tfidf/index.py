@@ -79,6 +79,10 @@ class InvertedIndex:
         """Index a document given its term ids' counts, from this index's :meth:`term_counter`."""
         self._append(key, counts.keys(), counts.values(), group)
 
+    def add_ids(self, key: int, ids: Collection[int], counts: Collection[int], group: int | None = None) -> None:
+        """Index a document given its distinct term ids and their counts, side by side."""
+        self._append(key, ids, counts, group)
+
     def term_counter(self, analyzer) -> TermCounter:
         """Text -> term-id counts for :meth:`add_counts` (bulk indexing's fast path)."""
         return TermCounter(analyzer, self.vocabulary)

@@ -12,8 +12,8 @@ far less (see BENCHMARKS.md).  A hashed vocabulary stores no strings at all.
 from __future__ import annotations
 
 from array import array
-from itertools import repeat
-from operator import and_
+from itertools import accumulate, repeat
+from operator import add, and_
 from zlib import crc32
 
 _EMPTY = 0xFFFFFFFF
@@ -94,7 +94,23 @@ class Vocabulary:
 
     def add_all(self, terms) -> list[int]:
         """Ids of many terms at once (C-level on the fast path)."""
-        return list(map(self._recent.__getitem__, terms))
+        recent = self._recent
+        if not self._tabled:  # nothing in the table yet: a term not in ``_recent`` is new
+            new = [term for term in terms if term not in recent]
+            if new:
+                self._append_new(list(dict.fromkeys(new)))
+        return list(map(recent.__getitem__, terms))
+
+    def _append_new(self, terms: list[str]) -> None:
+        """Give new (distinct) terms the next ids, all at once."""
+        first, keys = len(self), [_encode(term) for term in terms]
+        start = len(self.blob)
+        self.blob += b"".join(keys)
+        self.offsets.extend(map(add, accumulate(map(len, keys)), repeat(start)))
+        self._recent.update(zip(terms, range(first, first + len(terms))))
+        if self._found:
+            for term in terms:
+                self._found.pop(term, None)  # looked up before it existed
 
     def compact(self) -> None:
         """Put new terms in the table and drop the bulk-add fast path; the table alone answers from now on."""

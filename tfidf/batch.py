@@ -1,0 +1,90 @@
+"""Term-id counts made apart from the index and added to it later: bulk ingestion's second process.
+
+A :class:`BatchCounter` counts chunks' term ids against a vocabulary of its own
+and reports, with each batch, the terms it met for the first time.  An
+:class:`IdMap` turns those ids into the index's: the batch's new terms go to
+the index's vocabulary in the order they were first seen, so chunks counted
+apart and added in order number the terms exactly as one
+:class:`~tfidf.counter.TermCounter` fed the same chunks would, and the index
+they make is byte-identical.  The index may gain terms from elsewhere meanwhile
+(its own counter, say): the map looks every new term up.
+"""
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from .analysis import Analyzer
+from .counter import TermCounter
+
+
+class CountedBatch(NamedTuple):
+    """Term-id counts of a batch of chunks, in a :class:`BatchCounter`'s own ids."""
+
+    new_terms: list[str]  # terms first met in this batch, in order: they took the next ids
+    ids: array  # every chunk's term ids, end to end ("I")
+    counts: array  # their counts ("I")
+    ends: array  # where each chunk's ids end ("I")
+
+
+class _LocalVocabulary(dict):
+    """term -> id, dense in order of first sight; the terms added since the last batch kept in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.new: list[str] = []
+        self.add = self.__getitem__
+
+    def __missing__(self, term: str) -> int:
+        tid = self[term] = len(self)
+        self.new.append(term)
+        return tid
+
+
+class BatchCounter:
+    """Chunks' term-id counts against a vocabulary of its own (one per ingestion)."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self._vocabulary = _LocalVocabulary()
+        self._counts = TermCounter(analyzer, self._vocabulary).counts
+
+    def count(self, chunks: Iterable[tuple[str | None, str]], boost: int) -> CountedBatch:
+        """Counts of each (heading, text), the heading's terms counted ``boost`` more times."""
+        ids, counts, ends = array("I"), array("I"), array("I")
+        for heading, text in chunks:
+            found = self._counts(text, heading, boost)
+            ids.extend(found)
+            counts.extend(found.values())
+            ends.append(len(ids))
+        new, self._vocabulary.new = self._vocabulary.new, []
+        return CountedBatch(new, ids, counts, ends)
+
+
+class IdMap:
+    """A :class:`BatchCounter`'s ids -> one index's; batches are added in the order they were counted."""
+
+    def __init__(self, index) -> None:
+        self.index = index
+        self._ids = array("I")  # local id -> the index's
+
+    def add(self, batch: CountedBatch, keys: Sequence[int], groups: Sequence[int]) -> None:
+        """Index the batch's chunks under ``keys`` (increasing, above the index's), each in its group."""
+        index = self.index
+        self._ids.extend(index.vocabulary.add_all(batch.new_terms))
+        ids, counts, start = list(map(self._ids.__getitem__, batch.ids)), batch.counts, 0
+        merge = index.vocabulary.capped  # hashed terms may share a bucket: their counts are added up
+        for key, group, end in zip(keys, groups, batch.ends):
+            if merge:
+                index.add_counts(key, _summed(ids[start:end], counts[start:end]), group)
+            else:
+                index.add_ids(key, ids[start:end], counts[start:end], group)
+            start = end
+
+
+def _summed(ids: list[int], counts: array) -> Counter:
+    total: Counter = Counter()
+    for tid, count in zip(ids, counts):
+        total[tid] += count
+    return total
