@@ -75,9 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = _settings(args)
     if args.command == "ingest":
+        from rag.workers import start_worker
+
+        # Forked first, while this process is small: the child shares less of it, and imports only tfidf.
+        worker = start_worker(settings.LANGUAGE) if settings.INGEST_WORKER else None
         from rag.cli import run_ingest
 
-        return run_ingest(settings, args.paths, args.pattern)
+        return run_ingest(settings, args.paths, args.pattern, worker)
     if args.command == "search":
         from rag.cli import run_search
 

@@ -16,6 +16,7 @@ from store import StoreError, open_store
 from .library import Library
 from .progress import Progress, rss_mb
 from .settings import Settings
+from .workers import AnalysisWorker
 
 CORPUS_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
 
@@ -59,6 +60,8 @@ def ingest_paths(library: Library, paths: list[str], pattern: str, out) -> Inges
         report.duplicates += already
         progress.file_done(path, new, already, pages)
         library.checkpoint()
+    if library.analysis_worker is not None:
+        library.analysis_worker.close()  # done: its memory goes before the index is refreshed and saved
     library.save()
     progress.finish()
     return report
@@ -99,14 +102,19 @@ def print_summary(report: IngestReport, out) -> int:
     return 1 if report.failures else 0
 
 
-def run_ingest(settings: Settings, paths: list[str], pattern: str) -> int:
+def run_ingest(settings: Settings, paths: list[str], pattern: str, worker: AnalysisWorker | None = None) -> int:
+    """``worker``: an analysis worker to share the counting with (ended here)."""
     try:
-        library = Library(open_store(settings.DATA_DIR), settings)
-    except (StoreError, OSError) as exc:  # OSError: DATA_DIR is a file, or cannot be created
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    report = ingest_paths(library, paths, pattern, sys.stderr)
-    library.store.close()
+        try:
+            library = Library(open_store(settings.DATA_DIR), settings, analysis_worker=worker)
+        except (StoreError, OSError) as exc:  # OSError: DATA_DIR is a file, or cannot be created
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        report = ingest_paths(library, paths, pattern, sys.stderr)
+        library.store.close()
+    finally:
+        if worker is not None:
+            worker.close()
     return print_summary(report, sys.stderr)
 
 

@@ -15,13 +15,15 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from store import DocumentRecord, NewChunk, NewDocument, Store
-from tfidf import Analyzer, InvertedIndex, TermCounter
+from store import NewChunk, NewDocument, Store
+from tfidf import Analyzer, TermCounter
+from tfidf.batch import CountedBatch, IdMap
 
+from .bulk import BatchIndexer, new_batches
 from .indexing import open_index, reconcile, save_index
 from .settings import Settings
+from .workers import AnalysisWorker
 
-BULK_BATCH = 256
 CHECKPOINT_SECONDS = 30.0  # a long ingest saves the index this often, so a killed run resumes fast
 
 
@@ -57,18 +59,16 @@ def file_sha256(path: str | Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def record_sha256(record) -> str:
-    import hashlib
-
-    return hashlib.sha256("\x1f".join((record.id, record.title, record.text)).encode()).hexdigest()
-
-
 class Library:
     """Store + index + analyzer, shared by the server and the command line."""
 
-    def __init__(self, store: Store, settings: Settings, *, checkpoint_seconds: float = CHECKPOINT_SECONDS) -> None:
+    def __init__(self, store: Store, settings: Settings, *, checkpoint_seconds: float = CHECKPOINT_SECONDS,
+                 analysis_worker: AnalysisWorker | None = None) -> None:
+        """``analysis_worker``: a process that bulk ingestion shares the counting of terms with (the
+        command line forks one; a threaded server does not)."""
         self.store, self.settings = store, settings
         self.checkpoint_seconds = checkpoint_seconds
+        self.analysis_worker = analysis_worker
         self.analyzer = Analyzer(settings.LANGUAGE)
         self._index_lock = threading.RLock()  # guards the index: adds, refreshes, searches
         self._ingest_lock = threading.Lock()  # one ingestion at a time
@@ -125,7 +125,9 @@ class Library:
             document = NewDocument(uid=sha[:16], name=name, media_type=media_type, sha256=sha, bytes=size)
             sections = ingest.extract_sections(path, media_type, time_limit=self.settings.PDF_TIME_LIMIT, name=name)
             record, _ = self.store.add_document(document, self._chunks(sections, name))
-            self._index_documents([record])
+            self.index_chunks((c.key, record.key, (c.heading, c.text)) for c in self.store.document_chunks(record.key))
+            with self._index_lock:
+                self._committed()
             return [Added(record)]
 
     def _add_corpus_file(self, path: str | Path, name: str) -> list[Added]:
@@ -164,61 +166,39 @@ class Library:
                 self._counter = None
 
     def _add_records(self, records: Iterable) -> Iterator[Added]:
-        known = self.store.known_hashes()
-        batch: list[tuple[NewDocument, list[NewChunk]]] = []
-        for record in records:
-            sha = record_sha256(record)
-            if sha in known:  # stored before: report it as such (a repeat within this run is just skipped)
-                existing = self.store.document_by_sha(sha)
-                if existing is not None:
-                    yield Added(existing, duplicate=True)
-                continue
-            known.add(sha)
-            batch.append(self._record_document(record, sha))
-            if len(batch) >= BULK_BATCH:
-                yield from self._store_batch(batch)
-                batch = []
-        yield from self._store_batch(batch)
+        worker = self.analysis_worker
+        indexer = BatchIndexer(self, worker if worker is not None and not worker.closed else None)
+        try:
+            for item in new_batches(self.store, records, self.settings):
+                if isinstance(item, list):
+                    yield from map(Added, indexer.add(item))
+                else:  # a document stored before
+                    yield Added(item, duplicate=True)
+            yield from map(Added, indexer.finish())
+        finally:
+            indexer.close()
 
-    def _record_document(self, record, sha: str) -> tuple[NewDocument, list[NewChunk]]:
-        import ingest
-
-        document = NewDocument(uid=sha[:16], name=record.title or record.id, media_type=ingest.NDJSON,
-                               sha256=sha, bytes=len(record.text.encode()), source_id=record.id,
-                               title=record.title or None)
-        section = ingest.Section(record.text, None, record.title or None)
-        size, overlap = self.settings.CHUNK_SIZE, self.settings.CHUNK_OVERLAP
-        chunks = [NewChunk(c.text, c.page, c.heading, c.start, c.end)
-                  for c in ingest.chunk_sections([section], size, overlap)]
-        return document, chunks
-
-    def _store_batch(self, batch: list[tuple[NewDocument, list[NewChunk]]]) -> Iterator[Added]:
-        if not batch:
-            return
-        stored = self.store.add_documents(batch)
-        self._index_documents([record for record, _ in stored], batch=[chunks for _, chunks in batch],
-                              keys=[keys for _, keys in stored])
-        if time.monotonic() - self._saved_at > self.checkpoint_seconds:
-            self._save_locked()
-        for record, _ in stored:
-            yield Added(record)
-
-    def _index_documents(self, records: list[DocumentRecord], batch=None, keys=None) -> None:
-        """Add stored documents' chunks to the index one by one, under the lock: a search sees all or none.
-
-        Each chunk is analysed as it is added, so memory holds one chunk's term counts, not a
-        document's (a 40 MB record would otherwise stage hundreds of MB of counters).
-        """
+    def index_chunks(self, chunks: Iterable[tuple[int, int, tuple[str | None, str]]]) -> None:
+        """Analyse and index (key, group, (heading, text)) chunks in key order, one at a time, so memory
+        holds one chunk's counts (a 40 MB record would otherwise stage hundreds of MB of them).
+        Ingestion's: the ingest lock is held."""
         counter, boost = self._term_counter(), self.settings.TITLE_BOOST
         with self._index_lock:
-            for i, record in enumerate(records):
-                if batch is None:
-                    pairs = ((c.key, c.heading, c.text) for c in self.store.document_chunks(record.key))
-                else:
-                    pairs = ((key, c.heading, c.text) for key, c in zip(keys[i], batch[i]))
-                for key, heading, text in pairs:
-                    self.index.add_counts(key, counter.counts(text, heading, boost), group=record.key)
+            for key, group, (heading, text) in chunks:
+                self.index.add_counts(key, counter.counts(text, heading, boost), group=group)
+
+    def index_counted(self, keys: list[int], groups: list[int], counted: CountedBatch, ids: IdMap) -> None:
+        """Index chunks the analysis worker counted (ingest lock held)."""
+        with self._index_lock:
+            ids.add(counted, keys, groups)
+
+    def batch_indexed(self) -> None:
+        """A stored batch is wholly in the index: account for its commit, and save if it is time
+        (ingest lock held)."""
+        with self._index_lock:
             self._committed()
+        if time.monotonic() - self._saved_at > self.checkpoint_seconds:
+            self._save_locked()
 
     def delete(self, uid: str) -> bool:
         """Remove a document from store and index; False if there was none."""

@@ -1,0 +1,187 @@
+"""Text analysis in a second process during bulk ingestion, where the platform can fork.
+
+Analysis is most of an ingest's work; reading, chunking, SQLite and the index
+the rest.  An :class:`AnalysisWorker` is a forked child with a
+:class:`~tfidf.batch.BatchCounter`: the parent sends it a batch of chunks down
+one pipe and, while it counts them, stores that batch and indexes the one
+before; the counts come back down another pipe.  The parent always reads a
+batch's counts before it sends the next, so neither side ever blocks writing
+while the other does.  The child ends when its pipe closes, so it goes with
+its parent however that ends.
+
+A message is a count of parts, their lengths and the parts (8-byte unsigned
+integers in the machine's order: both ends are the same machine).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from array import array
+from collections.abc import Sequence
+from itertools import accumulate
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # tfidf is imported after the fork, in each process: the child is forked small
+    from tfidf.batch import CountedBatch
+
+STEM_CACHE = 8192  # words; each distinct token is analysed once anyway (the counter caches its ids)
+RESET = b"reset"  # a one-part request: start a new vocabulary (a new ingestion); no reply
+
+
+class WorkerError(RuntimeError):
+    """The analysis worker ended or answered out of turn; the caller analyses in-process instead."""
+
+
+def start_worker(language: str) -> AnalysisWorker | None:
+    """A forked analysis worker, or None where processes cannot be forked (or the fork fails)."""
+    if not hasattr(os, "fork"):
+        return None
+    try:
+        return AnalysisWorker(language)
+    except OSError:
+        return None
+
+
+def pack_strings(strings: Sequence[str]) -> list[bytes]:
+    """Strings as two message parts: their UTF-8 end to end, and where each ends (in characters)."""
+    return ["".join(strings).encode("utf-8", "surrogatepass"), array("Q", accumulate(map(len, strings))).tobytes()]
+
+
+def unpack_strings(blob: bytes, ends: bytes) -> list[str]:
+    text, stops = blob.decode("utf-8", "surrogatepass"), array("Q", ends)
+    return list(map(text.__getitem__, map(slice, [0, *stops[:-1]], stops)))
+
+
+def write_message(stream, parts: list[bytes]) -> None:
+    stream.write(array("Q", [len(parts), *map(len, parts)]).tobytes())
+    for part in parts:
+        stream.write(part)
+    stream.flush()
+
+
+def read_message(stream) -> list[bytes] | None:
+    """The next message's parts; None at a clean end of stream."""
+    head = stream.read(8)
+    if not head:
+        return None
+    lengths = array("Q", _exactly(stream, 8 * array("Q", _whole(head, 8))[0]))
+    return [_exactly(stream, length) for length in lengths]
+
+
+def _whole(data: bytes, size: int) -> bytes:
+    if len(data) != size:
+        raise WorkerError(f"message cut short: {len(data)} of {size} bytes")
+    return data
+
+
+def _exactly(stream, size: int) -> bytes:
+    return _whole(stream.read(size), size)
+
+
+class AnalysisWorker:
+    """A forked child that counts chunks' term ids, one batch at a time, in a vocabulary of its own."""
+
+    def __init__(self, language: str) -> None:
+        child_reads, parent_writes = os.pipe()
+        parent_reads, child_writes = os.pipe()
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()  # or the child would repeat what the parent had buffered
+        self.pid = os.fork()
+        if self.pid == 0:
+            os.close(parent_writes)
+            os.close(parent_reads)
+            _child(language, child_reads, child_writes)
+        os.close(child_reads)
+        os.close(child_writes)
+        self._requests, self._replies = os.fdopen(parent_writes, "wb"), os.fdopen(parent_reads, "rb")
+        self.busy = self.closed = False
+        self.seconds = 0.0  # how long the child took to count the last batch received
+
+    def reset(self) -> None:
+        """Start counting in a new vocabulary (ids from 0), for a new ingestion."""
+        if self.busy:
+            raise WorkerError("a batch is being counted: receive it first")
+        self._send([RESET])
+
+    def submit(self, chunks: Sequence[tuple[str | None, str]], boost: int) -> None:
+        """Send a batch of (heading, text) to be counted; its counts are :meth:`receive`'s."""
+        if self.busy:
+            raise WorkerError("a batch is already being counted: receive it first")
+        headings = [heading or "" for heading, _ in chunks]
+        self._send([*pack_strings(headings), *pack_strings([text for _, text in chunks]), b"%d" % boost])
+        self.busy = True
+
+    def receive(self) -> CountedBatch:
+        """The counts of the batch last submitted (waits for them)."""
+        if not self.busy:
+            raise WorkerError("no batch was submitted")
+        try:
+            parts = read_message(self._replies)
+        except OSError as exc:
+            raise WorkerError(f"the analysis worker's pipe failed: {exc}") from exc
+        if parts is None:
+            raise WorkerError("the analysis worker ended")
+        self.busy = False
+        self.seconds = float(parts[-1])
+        return _counted(parts[:-1])
+
+    def _send(self, parts: list[bytes]) -> None:
+        try:
+            write_message(self._requests, parts)
+        except OSError as exc:  # BrokenPipeError: the child is gone
+            raise WorkerError(f"the analysis worker is gone: {exc}") from exc
+
+    def close(self) -> None:
+        """End the child (closing its pipe ends it) and reap it."""
+        if self.closed:
+            return
+        self.closed = True
+        for stream in (self._requests, self._replies):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        os.waitpid(self.pid, 0)
+
+
+def _counted(parts: list[bytes]) -> CountedBatch:
+    from tfidf.batch import CountedBatch
+
+    blob, ends, ids, counts, chunk_ends = parts
+    return CountedBatch(unpack_strings(blob, ends), array("I", ids), array("I", counts), array("I", chunk_ends))
+
+
+def _child(language: str, requests_fd: int, replies_fd: int) -> None:
+    """The child's whole life: count batches until the parent closes the pipe, then exit."""
+    status = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; its exit ends us
+        _serve(os.fdopen(requests_fd, "rb"), os.fdopen(replies_fd, "wb"), language)
+        status = 0
+    except BrokenPipeError:
+        pass  # the parent went away mid-answer
+    except BaseException:  # noqa: BLE001 - reported, then the parent sees the pipe close
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(status)  # no atexit handlers, no flushing the parent's buffers, no closing its SQLite
+
+
+def _serve(requests, replies, language: str) -> None:
+    from tfidf import Analyzer
+    from tfidf.batch import BatchCounter
+
+    analyzer = Analyzer(language, cache_size=STEM_CACHE)
+    counter = BatchCounter(analyzer)
+    while (parts := read_message(requests)) is not None:
+        if parts == [RESET]:
+            counter = BatchCounter(analyzer)
+            continue
+        started = time.perf_counter()
+        headings, texts = unpack_strings(*parts[0:2]), unpack_strings(*parts[2:4])
+        batch = counter.count(zip(headings, texts), int(parts[4]))
+        write_message(replies, [*pack_strings(batch.new_terms), batch.ids.tobytes(), batch.counts.tobytes(),
+                                batch.ends.tobytes(), b"%.6f" % (time.perf_counter() - started)])

@@ -1,0 +1,136 @@
+"""The analysis worker: a real forked process counting batches, its wire format, its failures, and bulk
+ingestion with it giving the very index one process gives."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from rag.bulk import BatchIndexer, new_batches
+from rag.library import Library
+from rag.settings import Settings
+from rag.workers import AnalysisWorker, WorkerError, pack_strings, read_message, unpack_strings, write_message
+from store import SQLiteStore, open_store
+from tfidf import Analyzer, dump_index
+from tfidf.batch import BatchCounter
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the worker needs fork")
+REPO = Path(__file__).resolve().parents[1]
+CHUNKS = [(None, "T-cells divide; covid-19 spreads."), ("A title", "Cells grow\u2019s naïve 细胞分裂 \ud800 text"),
+          ("", ""), (None, "the and of")]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text()))
+def test_strings_survive_packing_surrogates_included(strings):
+    assert unpack_strings(*pack_strings(strings)) == strings
+
+
+def test_messages_cross_a_real_pipe_and_end_cleanly():
+    reads, writes = os.pipe()
+    with os.fdopen(writes, "wb") as out:
+        write_message(out, [b"", b"abc", bytes(range(256))])
+    with os.fdopen(reads, "rb") as inp:
+        assert read_message(inp) == [b"", b"abc", bytes(range(256))]
+        assert read_message(inp) is None
+
+
+def test_a_worker_counts_what_a_batch_counter_counts_and_goes_when_closed():
+    worker = AnalysisWorker("english")
+    try:
+        expected = BatchCounter(Analyzer())
+        for boost in (0, 2):
+            worker.submit(CHUNKS, boost)
+            assert worker.receive() == expected.count(CHUNKS, boost)
+            assert worker.seconds >= 0
+        with pytest.raises(WorkerError):
+            worker.receive()  # nothing submitted
+    finally:
+        worker.close()
+    assert not psutil.pid_exists(worker.pid) or psutil.Process(worker.pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_a_killed_worker_is_reported_not_waited_for():
+    worker = AnalysisWorker("english")
+    try:
+        worker.submit(CHUNKS, 1)
+        worker.receive()
+        os.kill(worker.pid, signal.SIGKILL)
+        with pytest.raises(WorkerError):
+            worker.submit(CHUNKS * 20000, 1)  # a pipe with no reader
+            worker.receive()
+    finally:
+        worker.close()
+
+
+def records(shared_data: Path, count: int) -> list:
+    import ingest
+
+    path = shared_data / "beir" / "scifact" / "corpus.jsonl.gz"
+    if not path.is_file():
+        pytest.skip("no SciFact corpus")
+    return [record for _, record in zip(range(count), ingest.iter_records(path))]
+
+
+def build(records: list, worker_plan: str) -> tuple[bytes, int]:
+    """The index snapshot (bytes) and documents stored after ingesting ``records`` with the worker used as planned:
+    'none', 'all', 'killed' (dies after the first batch) or 'replaced' (a reconcile swaps the index midway)."""
+    library = Library(SQLiteStore.memory(), Settings())
+    workers = []
+
+    def start():
+        workers.append(AnalysisWorker("english"))
+        return workers[-1]
+
+    indexer = BatchIndexer(library, None if worker_plan == "none" else start())
+    for number, batch in enumerate(b for b in new_batches(library.store, records, library.settings)):
+        indexer.add(batch)
+        if number == 0 and worker_plan == "killed":
+            os.kill(workers[0].pid, signal.SIGKILL)
+        if number == 1 and worker_plan == "replaced":
+            from tfidf import load_index
+
+            library.index.refresh()
+            library.index = load_index(dump_index(library.index, {}))[0]
+    indexer.finish()
+    indexer.close()
+    assert (len(workers) == 1) is (worker_plan != "none")
+    library.index.refresh()
+    return dump_index(library.index, {}), library.store.counts()[0]
+
+
+@pytest.mark.parametrize("plan", ["all", "killed", "replaced"])
+def test_ingesting_with_the_worker_builds_the_index_one_process_builds(shared_data, plan):
+    corpus = records(shared_data, 1100)  # four full batches and a part
+    expected, stored = build(corpus, "none")
+    assert stored == 1100
+    assert build(corpus, plan) == (expected, stored)
+
+
+def test_the_command_line_ingest_is_byte_identical_with_and_without_the_worker(shared_data, tmp_path):
+    """Two corpus files, each with a full batch: the worker joins in for both, with a fresh vocabulary each time."""
+    corpus = records(shared_data, 800)
+    parts = [tmp_path / "a.jsonl.gz", tmp_path / "b.jsonl.gz"]
+    for path, part in zip(parts, (corpus[:400], corpus[400:])):
+        with gzip.open(path, "wt", encoding="utf-8") as out:
+            for record in part:
+                out.write(json.dumps({"_id": record.id, "title": record.title, "text": record.text}) + "\n")
+    snapshots = []
+    for flag in ("1", "0"):
+        data_dir = tmp_path / f"data{flag}"
+        env = dict(os.environ, INGEST_WORKER=flag)
+        done = subprocess.run([sys.executable, "server.py", "ingest", "--data-dir", str(data_dir), *map(str, parts)],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and "ingested 800 documents" in done.stderr, done.stderr
+        store = open_store(data_dir)
+        snapshots.append(bytes(store.load_snapshot()))
+        store.close()
+    assert snapshots[0] == snapshots[1]
