@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import namedtuple
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,10 +64,57 @@ def build_once(corpus: Path) -> dict:
             "build_s": done - started}
 
 
+_Numbered = namedtuple("_Numbered", "key")
+
+
+class _Keys:
+    """A store that only numbers documents and chunks: the build without SQLite."""
+
+    def __init__(self) -> None:
+        self.documents = self.chunks = 0
+
+    def add_documents(self, batch: list) -> list:
+        stored = []
+        for _, chunks in batch:
+            self.documents += 1
+            stored.append((_Numbered(self.documents), list(range(self.chunks + 1, self.chunks + 1 + len(chunks)))))
+            self.chunks += len(chunks)
+        return stored
+
+
+def build_with_worker_once(corpus: Path) -> dict:
+    """One in-memory build the way ``server.py ingest`` runs it: batches of ``BULK_BATCH`` records chunked
+    here, their text counted in the analysis worker and here (``BatchIndexer``), with no SQLite."""
+    sys.path.insert(0, str(REPO))
+    import ingest
+    from rag.bulk import BULK_BATCH, BatchIndexer, record_document
+    from rag.library import Library
+    from rag.settings import Settings
+    from rag.workers import start_worker
+    from store import SQLiteStore
+
+    settings = Settings()
+    records = list(ingest.iter_records(corpus))
+    library = Library(SQLiteStore.memory(), settings)
+    started = time.perf_counter()
+    indexer = BatchIndexer(library, lambda: start_worker(settings.LANGUAGE), store=_Keys())
+    for first in range(0, len(records), BULK_BATCH):
+        indexer.add([record_document(record, "0" * 64, settings) for record in records[first : first + BULK_BATCH]])
+    indexer.finish()
+    indexer.close()
+    added = time.perf_counter()
+    library.index.refresh()
+    done = time.perf_counter()
+    return {"worker_build_s": done - started, "worker_refresh_s": done - added, "worker_share": indexer.share}
+
+
 def build_in_child(corpus: Path) -> dict:
-    out = subprocess.run([PYTHON, __file__, "--child-build", str(corpus)], check=True, capture_output=True,
-                         text=True, cwd=REPO)
-    return json.loads(out.stdout)
+    row = {}
+    for flag in ("--child-build", "--child-worker-build"):
+        out = subprocess.run([PYTHON, __file__, flag, str(corpus)], check=True, capture_output=True,
+                             text=True, cwd=REPO)
+        row |= json.loads(out.stdout)
+    return row
 
 
 def ingest_in_child(corpus: Path) -> dict:
@@ -117,9 +165,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--json", type=Path, help="also write the rows here")
     parser.add_argument("--child-build", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-worker-build", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_build:
         print(json.dumps(build_once(args.child_build)))
+        return 0
+    if args.child_worker_build:
+        print(json.dumps(build_with_worker_once(args.child_worker_build)))
         return 0
     names = args.collections.split(",") if args.collections else sorted(
         p.name for p in args.data.iterdir() if (p / "corpus.jsonl.gz").is_file())
