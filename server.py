@@ -75,10 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = _settings(args)
     if args.command == "ingest":
+        from rag.paths import any_corpus
         from rag.workers import start_worker
 
-        # Forked first, while this process is small: the child shares less of it, and imports only tfidf.
-        worker = start_worker(settings.LANGUAGE) if settings.INGEST_WORKER else None
+        # Forked first, while this process is small (it shares less of it), and only for corpora: files
+        # are indexed as they are parsed, one at a time.
+        wanted = settings.INGEST_WORKER and any_corpus(args.paths, args.pattern)
+        worker = start_worker(settings.LANGUAGE) if wanted else None
         from rag.cli import run_ingest
 
         return run_ingest(settings, args.paths, args.pattern, worker)

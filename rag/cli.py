@@ -6,7 +6,6 @@ import sys
 import time
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator
 from itertools import repeat
 from operator import add, itemgetter, sub
 from pathlib import Path
@@ -14,11 +13,10 @@ from pathlib import Path
 from store import StoreError, open_store
 
 from .library import Library
+from .paths import is_corpus, walk
 from .progress import Progress, rss_mb
 from .settings import Settings
 from .workers import AnalysisWorker
-
-CORPUS_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
 
 
 class IngestReport:
@@ -27,20 +25,6 @@ class IngestReport:
     def __init__(self) -> None:
         self.files = self.documents = self.duplicates = 0
         self.failures: list[tuple[str, str]] = []
-
-
-def walk(paths: list[str], pattern: str) -> Iterator[Path]:
-    """Files named on the command line, and those matching ``pattern`` under folders, sorted."""
-    for name in paths:
-        path = Path(name)
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob(pattern) if p.is_file())
-        else:
-            yield path
-
-
-def is_corpus(path: Path) -> bool:
-    return path.name.lower().endswith(CORPUS_SUFFIXES)
 
 
 def ingest_paths(library: Library, paths: list[str], pattern: str, out) -> IngestReport:

@@ -134,3 +134,15 @@ def test_the_command_line_ingest_is_byte_identical_with_and_without_the_worker(s
         snapshots.append(bytes(store.load_snapshot()))
         store.close()
     assert snapshots[0] == snapshots[1]
+
+
+def test_the_command_line_wants_a_worker_only_where_it_reads_a_corpus(tmp_path):
+    from rag.paths import any_corpus
+
+    (tmp_path / "notes.txt").write_text("words")
+    (tmp_path / "deep").mkdir()
+    (tmp_path / "deep" / "records.JSONL.gz").write_bytes(b"")
+    assert any_corpus([str(tmp_path)], "*")
+    assert not any_corpus([str(tmp_path)], "*.txt")
+    assert not any_corpus([str(tmp_path / "notes.txt")], "*")
+    assert any_corpus([str(tmp_path / "notes.txt"), str(tmp_path / "deep" / "records.JSONL.gz")], "*.pdf")
