@@ -10,9 +10,11 @@ For each collection (every folder of ``--data``, default ``../shared/data/beir``
   (a ``TermCounter``, the default settings' chunk size, title boost and BM25). The peers'
   build time measures the same thing (tokenise + index, from documents in memory). The phases
   are timed too: chunk, analyse (term ids counted), add (to the index), refresh.
+* **build with worker**: the same build the way ``server.py ingest`` runs it (``BatchIndexer``),
+  its counting shared with a forked analysis worker, with no SQLite (the fork is timed too).
 * **ingest**: ``server.py ingest --data-dir TMP corpus.jsonl.gz`` wall time, from process
   start to exit (reading, chunking, SQLite, index, saved snapshot), and its peak RSS (the
-  kernel's ``ru_maxrss`` from ``wait4``).
+  kernel's ``ru_maxrss`` from ``wait4``: the largest process, the worker being smaller).
 
 Medians are printed as a Markdown table; MB is MiB.
 """
@@ -97,11 +99,12 @@ def build_with_worker_once(corpus: Path) -> dict:
     records = list(ingest.iter_records(corpus))
     library = Library(SQLiteStore.memory(), settings)
     started = time.perf_counter()
-    indexer = BatchIndexer(library, lambda: start_worker(settings.LANGUAGE), store=_Keys())
+    worker = start_worker(settings.LANGUAGE)
+    indexer = BatchIndexer(library, worker, store=_Keys())
     for first in range(0, len(records), BULK_BATCH):
         indexer.add([record_document(record, "0" * 64, settings) for record in records[first : first + BULK_BATCH]])
     indexer.finish()
-    indexer.close()
+    worker.close()
     added = time.perf_counter()
     library.index.refresh()
     done = time.perf_counter()
@@ -138,7 +141,7 @@ def measure(corpus: Path, repeat: int) -> dict:
     for _ in range(repeat):
         builds.append(build_in_child(corpus))
         ingests.append(ingest_in_child(corpus))
-    row = {key: statistics.median(b[key] for b in builds) for key in builds[0] if key.endswith("_s")}
+    row = {key: statistics.median(b[key] for b in builds) for key in builds[0] if key.endswith(("_s", "_share"))}
     row |= {"ingest_s": statistics.median(i["ingest_s"] for i in ingests),
             "rss_mb": max(i["rss_mb"] for i in ingests), "docs": builds[0]["docs"], "chunks": builds[0]["chunks"]}
     return row
@@ -146,14 +149,18 @@ def measure(corpus: Path, repeat: int) -> dict:
 
 def table(rows: dict[str, dict], repeat: int) -> str:
     lines = [f"Medians of {repeat} runs, each in a fresh process. build = chunk + analyse + add + refresh, "
-             "from records in memory; ingest = `server.py ingest` wall time.", "",
+             "from records in memory, in one process; with worker = the same build the way ingest runs it, "
+             "counting shared with the analysis worker (share here: the last batch's share counted in "
+             "this process); ingest = `server.py ingest` wall time.", "",
              "| collection | docs | chunks | chunk s | analyse s | add s | refresh s | build s | build docs/s "
-             "| ingest s | ingest docs/s | ingest peak RSS MB |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| with worker: build s | docs/s | share here | ingest s | ingest docs/s | ingest peak RSS MB |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, r in rows.items():
         lines.append(f"| {name} | {r['docs']:,} | {r['chunks']:,} | {r['chunk_s']:.3f} | {r['analyse_s']:.3f} "
                      f"| {r['add_s']:.3f} | {r['refresh_s']:.3f} | {r['build_s']:.3f} "
-                     f"| {r['docs'] / r['build_s']:,.0f} | {r['ingest_s']:.2f} | {r['docs'] / r['ingest_s']:,.0f} "
+                     f"| {r['docs'] / r['build_s']:,.0f} | {r['worker_build_s']:.3f} "
+                     f"| {r['docs'] / r['worker_build_s']:,.0f} | {r['worker_share']:.0%} "
+                     f"| {r['ingest_s']:.2f} | {r['docs'] / r['ingest_s']:,.0f} "
                      f"| {r['rss_mb']:.1f} |")
     return "\n".join(lines)
 
