@@ -16,7 +16,10 @@ from .library import Library
 from .paths import is_corpus, walk
 from .progress import Progress, rss_mb
 from .settings import Settings
-from .workers import AnalysisWorker
+
+TYPE_CHECKING = False  # (not typing's: a search process need not load it)
+if TYPE_CHECKING:
+    from .workers import AnalysisWorker
 
 
 class IngestReport:

@@ -17,12 +17,15 @@ from pathlib import Path
 
 from store import NewChunk, NewDocument, Store
 from tfidf import Analyzer, TermCounter
-from tfidf.batch import CountedBatch, IdMap
 
-from .bulk import BatchIndexer, new_batches
 from .indexing import open_index, reconcile, save_index
 from .settings import Settings
-from .workers import AnalysisWorker
+
+TYPE_CHECKING = False  # (not typing's: a search process need not load it, nor the ingestion modules)
+if TYPE_CHECKING:
+    from tfidf.batch import CountedBatch, IdMap
+
+    from .workers import AnalysisWorker
 
 CHECKPOINT_SECONDS = 30.0  # a long ingest saves the index this often, so a killed run resumes fast
 
@@ -166,6 +169,8 @@ class Library:
                 self._counter = None
 
     def _add_records(self, records: Iterable) -> Iterator[Added]:
+        from .bulk import BatchIndexer, new_batches  # ingestion's: a search process never loads it
+
         worker = self.analysis_worker
         indexer = BatchIndexer(self, worker if worker is not None and not worker.closed else None)
         try:

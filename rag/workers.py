@@ -1,13 +1,15 @@
 """Text analysis in a second process during bulk ingestion, where the platform can fork.
 
 Analysis is most of an ingest's work; reading, chunking, SQLite and the index
-the rest.  An :class:`AnalysisWorker` is a forked child with a
-:class:`~tfidf.batch.BatchCounter`: the parent sends it a batch of chunks down
-one pipe and, while it counts them, stores that batch and indexes the one
-before; the counts come back down another pipe.  The parent always reads a
-batch's counts before it sends the next, so neither side ever blocks writing
-while the other does.  The child ends when its pipe closes, so it goes with
-its parent however that ends.
+the rest.  An :class:`AnalysisWorker` is a child forked at the start of
+``server.py ingest`` (while the parent is small, so little of it is shared)
+that imports only tfidf and counts with a :class:`~tfidf.batch.BatchCounter`:
+the parent sends it most of a batch's chunks down one pipe and, while it
+counts them, stores the batch, counts the rest and indexes the batch before
+(:mod:`rag.bulk`); the counts come back down another pipe.  The parent always
+reads a batch's counts before it sends the next, so neither side ever blocks
+writing while the other does.  The child ends when its pipe closes, so it goes
+with its parent however that ends.
 
 A message is a count of parts, their lengths and the parts (8-byte unsigned
 integers in the machine's order: both ends are the same machine).
@@ -21,8 +23,8 @@ import time
 from array import array
 from collections.abc import Sequence
 from itertools import accumulate
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # (not typing's: a search process need not load it)
 if TYPE_CHECKING:  # tfidf is imported after the fork, in each process: the child is forked small
     from tfidf.batch import CountedBatch
 
@@ -50,6 +52,7 @@ def pack_strings(strings: Sequence[str]) -> list[bytes]:
 
 
 def unpack_strings(blob: bytes, ends: bytes) -> list[str]:
+    """The strings :func:`pack_strings` packed."""
     text, stops = blob.decode("utf-8", "surrogatepass"), array("Q", ends)
     return list(map(text.__getitem__, map(slice, [0, *stops[:-1]], stops)))
 
@@ -143,7 +146,10 @@ class AnalysisWorker:
                 stream.close()
             except OSError:
                 pass
-        os.waitpid(self.pid, 0)
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:  # reaped already
+            pass
 
 
 def _counted(parts: list[bytes]) -> CountedBatch:

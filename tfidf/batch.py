@@ -12,21 +12,19 @@ they make is byte-identical.  The index may gain terms from elsewhere meanwhile
 from __future__ import annotations
 
 from array import array
-from collections import Counter
+from collections import Counter, namedtuple
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
 
 from .analysis import Analyzer
 from .counter import TermCounter
 
 
-class CountedBatch(NamedTuple):
-    """Term-id counts of a batch of chunks, in a :class:`BatchCounter`'s own ids."""
+class CountedBatch(namedtuple("CountedBatch", "new_terms ids counts ends")):
+    """Term-id counts of a batch of chunks, in a :class:`BatchCounter`'s own ids: ``new_terms``, the
+    terms first met in this batch, in order (they took the next ids); ``ids``, every chunk's term
+    ids end to end, and ``counts``, theirs ("I" arrays); ``ends``, where each chunk's ids end."""
 
-    new_terms: list[str]  # terms first met in this batch, in order: they took the next ids
-    ids: array  # every chunk's term ids, end to end ("I")
-    counts: array  # their counts ("I")
-    ends: array  # where each chunk's ids end ("I")
+    __slots__ = ()
 
 
 class _LocalVocabulary(dict):
