@@ -72,7 +72,7 @@ _TABLE = (
     ("title", rf"{_WH}(?:book|paper|article|film|movie|song|album|novel|title)\b|\bwelche[mnrs]? (?:buch|titel)\b",
      r"[„“\"«‘][^„“”\"«»\n]{3,80}[“”\"»’]"),
     ("expansion", r"\bstands? for\b|\bshort for\b|\babbreviat", r"\((?=[^)]*[A-Z])[^\W_][\w-]{1,9}\)"),
-    ("term", rf"\b(?:called|call|named|known as|term(?:ed)?|(?:another|other|alternative) names?)\b|\bwie (?:nennt|heißt|heißen|bezeichnet)\b|"
+    ("term", r"\b(?:called|call|named|known as|term(?:ed)?|(?:another|other|alternative) names?)\b|\bwie (?:nennt|heißt|heißen|bezeichnet)\b|"
      r"\bgenannt\b", _NAMING),
 )
 _KINDS = tuple(

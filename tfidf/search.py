@@ -15,7 +15,7 @@ import heapq
 from array import array
 from collections import Counter, namedtuple
 from itertools import compress, repeat
-from operator import add, itemgetter, le, mul, sub
+from operator import itemgetter, mul
 
 from .dense import FIELD, TOP_BIT
 from .scoring import l2_norm, sublinear_tf
