@@ -21,6 +21,7 @@ from .workers import AnalysisWorker, WorkerError
 
 BULK_BATCH = 256  # documents stored in one transaction (and counted by the worker at a time)
 MAX_SHARE = 0.6  # of a batch's chunks counted in this process when there is a worker
+MAX_SENT_CHARS = 1 << 22  # of text sent to the worker at once (~10 SciFact batches); more is counted here
 
 Batch = list[tuple[NewDocument, list[NewChunk]]]
 Stored = list[tuple[DocumentRecord, list[int]]]
@@ -76,9 +77,11 @@ class BatchIndexer:
     (:meth:`_rebalance`).  The library's ingest lock is held throughout.
     """
 
-    def __init__(self, library, worker: AnalysisWorker | None = None, *, store=None) -> None:
-        """``store``: where batches are stored (default: the library's)."""
-        self._library, self._spare = library, worker
+    def __init__(self, library, worker: AnalysisWorker | None = None, *, store=None,
+                 max_sent: int = MAX_SENT_CHARS) -> None:
+        """``store``: where batches are stored (default: the library's); ``max_sent``: the most text
+        (characters) sent to the worker at once (a batch of huge records is counted here instead)."""
+        self._library, self._spare, self._max_sent = library, worker, max_sent
         self._store = library.store if store is None else store
         self._worker: AnalysisWorker | None = None  # the worker, once it has joined in
         self._ids: IdMap | None = None  # the worker's term ids -> the index's
@@ -93,10 +96,12 @@ class BatchIndexer:
         chunks = [(chunk.heading, chunk.text) for _, chunks in batch for chunk in chunks]
         done = self._take()
         here = round(self.share * len(chunks)) if self._worker is not None else len(chunks)
-        if self._worker is not None:
+        if here < len(chunks) and sum(len(text) for _, text in chunks[here:]) <= self._max_sent:
             self._send(chunks[here:])
+        else:
+            here = len(chunks)
         indexed = self._finish(done)
-        if self._worker is None:  # none, or it failed or was dropped just now: count every chunk here
+        if self._worker is None:  # it failed or was dropped just now: count every chunk here
             here = len(chunks)
         stored = self._store.add_documents(batch)
         keys = [key for _, chunk_keys in stored for key in chunk_keys]
@@ -105,7 +110,7 @@ class BatchIndexer:
         self._library.index_chunks(zip(keys[:here], groups[:here], chunks[:here]))
         self._here = (here, time.perf_counter() - started)
         records = [record for record, _ in stored]
-        if self._worker is None:
+        if here == len(chunks):  # nothing left for the worker
             self._library.batch_indexed()
             return indexed + records
         self._in_flight = (keys[here:], groups[here:], chunks[here:], records)

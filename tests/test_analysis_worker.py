@@ -82,7 +82,8 @@ def records(shared_data: Path, count: int) -> list:
 
 def build(records: list, worker_plan: str) -> tuple[bytes, int]:
     """The index snapshot (bytes) and documents stored after ingesting ``records`` with the worker used as planned:
-    'none', 'all', 'killed' (dies after the first batch) or 'replaced' (a reconcile swaps the index midway)."""
+    'none', 'all', 'killed' (dies after the first batch), 'replaced' (a reconcile swaps the index midway)
+    or 'limited' (batches with more text than it may be sent are counted here)."""
     library = Library(SQLiteStore.memory(), Settings())
     workers = []
 
@@ -90,7 +91,8 @@ def build(records: list, worker_plan: str) -> tuple[bytes, int]:
         workers.append(AnalysisWorker("english"))
         return workers[-1]
 
-    indexer = BatchIndexer(library, None if worker_plan == "none" else start())
+    limit = {"limited": 350_000}.get(worker_plan, 1 << 22)  # characters sent at once: some batches stay here
+    indexer = BatchIndexer(library, None if worker_plan == "none" else start(), max_sent=limit)
     for number, batch in enumerate(b for b in new_batches(library.store, records, library.settings)):
         indexer.add(batch)
         if number == 0 and worker_plan == "killed":
@@ -103,11 +105,13 @@ def build(records: list, worker_plan: str) -> tuple[bytes, int]:
     indexer.finish()
     indexer.close()
     assert (len(workers) == 1) is (worker_plan != "none")
+    if worker_plan in ("all", "limited"):
+        assert not workers[0].closed  # left for the next ingestion
     library.index.refresh()
     return dump_index(library.index, {}), library.store.counts()[0]
 
 
-@pytest.mark.parametrize("plan", ["all", "killed", "replaced"])
+@pytest.mark.parametrize("plan", ["all", "killed", "replaced", "limited"])
 def test_ingesting_with_the_worker_builds_the_index_one_process_builds(shared_data, plan):
     corpus = records(shared_data, 1100)  # four full batches and a part
     expected, stored = build(corpus, "none")
