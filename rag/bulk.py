@@ -95,20 +95,14 @@ class BatchIndexer:
             self._join()
         chunks = [(chunk.heading, chunk.text) for _, chunks in batch for chunk in chunks]
         done = self._take()
-        here = round(self.share * len(chunks)) if self._worker is not None else len(chunks)
-        if here < len(chunks) and sum(len(text) for _, text in chunks[here:]) <= self._max_sent:
-            self._send(chunks[here:])
-        else:
-            here = len(chunks)
+        here = self._hand_out(chunks)
         indexed = self._finish(done)
         if self._worker is None:  # it failed or was dropped just now: count every chunk here
             here = len(chunks)
         stored = self._store.add_documents(batch)
         keys = [key for _, chunk_keys in stored for key in chunk_keys]
         groups = [record.key for record, chunk_keys in stored for _ in chunk_keys]
-        started = time.perf_counter()
-        self._library.index_chunks(zip(keys[:here], groups[:here], chunks[:here]))
-        self._here = (here, time.perf_counter() - started)
+        self._count_here(keys[:here], groups[:here], chunks[:here])
         records = [record for record, _ in stored]
         if here == len(chunks):  # nothing left for the worker
             self._library.batch_indexed()
@@ -164,6 +158,19 @@ class BatchIndexer:
         chunks = sent + here
         balanced = (chunks * per_chunk - (elapsed - seconds)) / (per_chunk_here + per_chunk) / max(chunks, 1)
         self.share = (self.share + min(MAX_SHARE, max(0.0, balanced))) / 2  # halfway: timings are noisy
+
+    def _hand_out(self, chunks: list[tuple[str | None, str]]) -> int:
+        """Send the worker its part of a batch; how many chunks (the first) are left to count here."""
+        here = round(self.share * len(chunks)) if self._worker is not None else len(chunks)
+        if here == len(chunks) or sum(len(text) for _, text in chunks[here:]) > self._max_sent:
+            return len(chunks)
+        self._send(chunks[here:])
+        return here
+
+    def _count_here(self, keys: list[int], groups: list[int], chunks: list[tuple[str | None, str]]) -> None:
+        started = time.perf_counter()
+        self._library.index_chunks(zip(keys, groups, chunks))
+        self._here = (len(chunks), time.perf_counter() - started)
 
     def _send(self, chunks: list[tuple[str | None, str]]) -> None:
         try:
