@@ -43,7 +43,7 @@ SPEC = (  # (name, default, help): the type of each setting is its default's
     ("LANGUAGE", "english", "Stemming and stopword language (any Snowball language, or none)."),
     ("CHUNK_SIZE", 2000, "Target chunk size in characters."),
     ("CHUNK_OVERLAP", 200, "Characters of the previous chunk repeated at the start of the next."),
-    ("INGEST_WORKER", True, "`server.py ingest` shares analysis with a second process it forks (where fork exists)."),
+    ("INGEST_WORKER", True, "`server.py ingest` shares analysis with a second process it forks (with fork and 2+ CPUs)."),
     ("PDF_TIME_LIMIT", 60.0, "Seconds one PDF may take to parse before it is refused."),
     ("READ_ONLY", False, "Serve the store read-only even if DATA_DIR is writable."),
 )

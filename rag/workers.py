@@ -38,13 +38,30 @@ class WorkerError(RuntimeError):
 
 
 def start_worker(language: str) -> AnalysisWorker | None:
-    """A forked analysis worker, or None where processes cannot be forked (or the fork fails)."""
-    if not hasattr(os, "fork"):
+    """A forked analysis worker, or None where processes cannot be forked (or the fork fails) or
+    fewer than two CPUs are usable (two processes on one would only add the hand-over's cost)."""
+    if not hasattr(os, "fork") or usable_cpus() < 2:
         return None
     try:
         return AnalysisWorker(language)
     except OSError:
         return None
+
+
+def usable_cpus(cgroup_file: str = "/sys/fs/cgroup/cpu.max") -> float:
+    """CPUs this process may run on: its affinity, capped by a cgroup v2 quota (a container's limit)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        with open(cgroup_file) as handle:
+            return min(cpus, cgroup_quota(handle.read()))
+    except OSError:
+        return cpus
+
+
+def cgroup_quota(text: str) -> float:
+    """CPUs a cgroup v2 ``cpu.max`` allows ("quota period", or "max period": no limit)."""
+    quota, _, period = text.strip().partition(" ")
+    return float("inf") if quota == "max" or not period else int(quota) / int(period)
 
 
 def pack_strings(strings: Sequence[str]) -> list[bytes]:

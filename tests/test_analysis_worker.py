@@ -150,3 +150,15 @@ def test_the_command_line_wants_a_worker_only_where_it_reads_a_corpus(tmp_path):
     assert not any_corpus([str(tmp_path)], "*.txt")
     assert not any_corpus([str(tmp_path / "notes.txt")], "*")
     assert any_corpus([str(tmp_path / "notes.txt"), str(tmp_path / "deep" / "records.JSONL.gz")], "*.pdf")
+
+
+def test_the_worker_needs_two_usable_cpus_a_container_quota_included(tmp_path):
+    from rag.workers import cgroup_quota, usable_cpus
+
+    assert cgroup_quota("max 100000\n") == float("inf")
+    assert cgroup_quota("50000 100000\n") == 0.5
+    assert cgroup_quota("200000 100000") == 2
+    limited = tmp_path / "cpu.max"
+    limited.write_text("50000 100000\n")
+    assert usable_cpus(str(limited)) == 0.5
+    assert usable_cpus(str(tmp_path / "absent")) >= 1
