@@ -92,16 +92,25 @@ def print_summary(report: IngestReport, out) -> int:
 def run_ingest(settings: Settings, paths: list[str], pattern: str, worker: AnalysisWorker | None = None) -> int:
     """``worker``: an analysis worker to share the counting with (ended here)."""
     try:
-        try:
-            library = Library(open_store(settings.DATA_DIR), settings, analysis_worker=worker)
-        except (StoreError, OSError) as exc:  # OSError: DATA_DIR is a file, or cannot be created
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        report = ingest_paths(library, paths, pattern, sys.stderr)
-        library.store.close()
+        return _ingest(settings, paths, pattern, worker)
+    except KeyboardInterrupt:  # every stored document is whole: the same command picks up from there
+        print("\ninterrupted: what was stored is kept; run the same command again to go on", file=sys.stderr)
+        return 130
     finally:
         if worker is not None:
             worker.close()
+
+
+def _ingest(settings: Settings, paths: list[str], pattern: str, worker: AnalysisWorker | None) -> int:
+    try:
+        library = Library(open_store(settings.DATA_DIR), settings, analysis_worker=worker)
+    except (StoreError, OSError) as exc:  # OSError: DATA_DIR is a file, or cannot be created
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        report = ingest_paths(library, paths, pattern, sys.stderr)
+    finally:
+        library.store.close()
     return print_summary(report, sys.stderr)
 
 

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -162,3 +163,27 @@ def test_the_worker_needs_two_usable_cpus_a_container_quota_included(tmp_path):
     limited.write_text("50000 100000\n")
     assert usable_cpus(str(limited)) == 0.5
     assert usable_cpus(str(tmp_path / "absent")) >= 1
+
+
+def test_ctrl_c_during_an_ingest_ends_both_processes_cleanly_and_a_rerun_goes_on(shared_data, tmp_path):
+    corpus = shared_data / "beir" / "scifact" / "corpus.jsonl.gz"
+    if not corpus.is_file():
+        pytest.skip("no SciFact corpus")
+    data_dir = tmp_path / "data"
+    command = [sys.executable, "server.py", "ingest", "--data-dir", str(data_dir), str(corpus)]
+    process = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, start_new_session=True)
+    files = [data_dir / "store.sqlite3", data_dir / "store.sqlite3-wal"]
+    while process.poll() is None and sum(f.stat().st_size for f in files if f.exists()) < 1 << 20:
+        time.sleep(0.01)  # until some batches are stored: the ingest is under way
+    children = psutil.Process(process.pid).children() if process.poll() is None else []
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground group
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=30) == 130, stderr
+    assert "interrupted: what was stored is kept" in stderr and "Traceback" not in stderr
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive
+    rerun = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0 and "0 failed" in rerun.stderr, rerun.stderr
+    store = open_store(data_dir)
+    assert store.counts()[0] == 5183
+    store.close()
