@@ -23,8 +23,8 @@ from __future__ import annotations
 import sys
 from array import array
 from collections import namedtuple
-from itertools import accumulate, count, repeat
-from operator import add, rshift
+from itertools import accumulate, count
+from operator import add
 
 FIELD = 1 << 16  # a bundle's fields stay below this
 TOP_BIT = 1 << 31  # a query's totals stay below this
@@ -79,11 +79,11 @@ class DenseVectors(namedtuple("DenseVectors", "vectors n_docs even ones tops")):
 
         Setting every field's top bit and subtracting ``threshold`` leaves the top bit set in
         exactly those fields (field + 2**31 - threshold, no borrow or carry across fields); the
-        masked bytes are then split at each 0x80 to find where they are.
+        fields' top bytes (one per document) are then split at each 0x80 to find where they are.
         """
         mask = ((total | self.tops) - threshold * self.ones) & self.tops
-        pieces = mask.to_bytes(4 * self.n_docs, "little").split(b"\x80")[:-1]
-        return list(map(rshift, map(add, accumulate(map(len, pieces)), count()), repeat(2)))
+        pieces = mask.to_bytes(4 * self.n_docs, "little")[3::4].split(b"\x80")[:-1]
+        return list(map(add, accumulate(map(len, pieces)), count()))
 
 
 NO_VECTORS = DenseVectors({}, 0, 0, 0, 0)  # an index before its first refresh
