@@ -129,8 +129,7 @@ class Library:
             sections = ingest.extract_sections(path, media_type, time_limit=self.settings.PDF_TIME_LIMIT, name=name)
             record, _ = self.store.add_document(document, self._chunks(sections, name))
             self.index_chunks((c.key, record.key, (c.heading, c.text)) for c in self.store.document_chunks(record.key))
-            with self._index_lock:
-                self._committed()
+            self._committed()
             return [Added(record)]
 
     def _add_corpus_file(self, path: str | Path, name: str) -> list[Added]:
@@ -200,8 +199,7 @@ class Library:
     def batch_indexed(self) -> None:
         """A stored batch is wholly in the index: account for its commit, and save if it is time
         (ingest lock held)."""
-        with self._index_lock:
-            self._committed()
+        self._committed()
         if time.monotonic() - self._saved_at > self.checkpoint_seconds:
             self._save_locked()
 
@@ -218,7 +216,8 @@ class Library:
             return True
 
     def _committed(self) -> None:
-        """Account for this process's own commit; anything else committed meanwhile needs a resync."""
+        """Account for this process's own commit; anything else committed meanwhile needs a resync.
+        (The generation and the dirty flag are the ingest lock's: every caller holds it.)"""
         self._dirty = True
         if self.store.committed == self._generation + 1:
             self._generation = self.store.committed
