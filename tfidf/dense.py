@@ -8,8 +8,11 @@ with C-level big-integer additions over all documents at once.
 
 Sums must not carry from one field into the next: terms are added in
 bundles whose ceilings (largest impact times query weight) add up to less
-than 2**16, and each bundle is then spread into 32-bit fields (even and odd
-documents apart) where the query's totals accumulate.  Totals stay below
+than 2**16, and each bundle is then spread into 32-bit fields where the
+query's totals accumulate: the even 16-bit fields into one total, the odd
+ones into another.  A vector holds the first half of the documents in its
+even fields and the second half in its odd ones, so the two totals are the
+two halves of the scores in document order, joined by one shift.  Totals stay below
 2**31, which lets one more addition find the documents whose score reaches a
 threshold: add ``2**31 - threshold`` to every field and the top bit of a
 field is set exactly where the score was high enough.
@@ -35,9 +38,9 @@ BUDGET_MAX = 8 << 20  # and at most 8 MiB, however large the index
 
 
 class DenseVectors(namedtuple("DenseVectors", "vectors n_docs even ones tops")):
-    """term id -> integer of ``n_docs`` 16-bit fields (its impacts), plus three bit patterns.
+    """term id -> integer of 16-bit fields (its impacts, laid out by :func:`_vector`), plus three bit patterns.
 
-    even: 0xFFFF in the low half of every 32-bit word (selects even documents' fields);
+    even: 0xFFFF in the low half of every 32-bit word (selects the even fields: the first half's documents);
     ones: 1 in every 32-bit field of an ``n_docs``-field total; tops: its top bits (``TOP_BIT * ones``).
     """
 
@@ -48,23 +51,23 @@ class DenseVectors(namedtuple("DenseVectors", "vectors n_docs even ones tops")):
         return 2 * self.n_docs * len(self.vectors)
 
     def total(self, terms: list[tuple[int, int, int]]) -> tuple[int, int]:
-        """Sums of ``(ceiling, term, weight)`` as 32-bit fields: (even documents', odd documents')."""
-        even = odd = bundle = room = 0
+        """Sums of ``(ceiling, term, weight)`` as 32-bit fields: (the first half's documents', the second half's)."""
+        first = second = bundle = room = 0
         for ceiling, term, qw in terms:
             vector = self.vectors[term] if qw == 1 else self.vectors[term] * qw
             if ceiling < room:
                 bundle, room = bundle + vector, room - ceiling
                 continue
-            even, odd = even + (bundle & self.even), odd + ((bundle >> 16) & self.even)
+            first, second = first + (bundle & self.even), second + ((bundle >> 16) & self.even)
             bundle, room = vector, FIELD - ceiling
-        return even + (bundle & self.even), odd + ((bundle >> 16) & self.even)
+        return first + (bundle & self.even), second + ((bundle >> 16) & self.even)
 
-    def fields(self, even: int, odd: int) -> array:
+    def fields(self, first: int, second: int) -> array:
         """The totals from :meth:`total` as one array of scores indexed by document number."""
-        half = (self.n_docs + 1) // 2
-        scores = array("I", bytes(4 * self.n_docs))
-        scores[0::2] = _words(even, half)
-        scores[1::2] = _words(odd, half)[: self.n_docs // 2]
+        joined = first + (second << (32 * _half(self.n_docs)))  # the second half's fields follow the first's
+        scores = array("I", joined.to_bytes(4 * self.n_docs, "little"))
+        if sys.byteorder != "little":
+            scores.byteswap()
         return scores
 
     def to_int(self, fields: array) -> int:
@@ -89,11 +92,9 @@ class DenseVectors(namedtuple("DenseVectors", "vectors n_docs even ones tops")):
 NO_VECTORS = DenseVectors({}, 0, 0, 0, 0)  # an index before its first refresh
 
 
-def _words(value: int, length: int) -> array:
-    words = array("I", value.to_bytes(4 * length, "little"))
-    if sys.byteorder != "little":
-        words.byteswap()
-    return words
+def _half(n_docs: int) -> int:
+    """How many documents the first half holds (the larger one)."""
+    return (n_docs + 1) // 2
 
 
 def choose_terms(offsets: array, n_docs: int, budget: float) -> list[int]:
@@ -116,16 +117,19 @@ def build_dense(postings, impacts: array, n_docs: int, budget_share: float = BUD
         vectors[term] = _vector(postings.docs[start:end], impacts[start:end], n_docs)
     if not vectors:
         return NO_VECTORS
-    half = (n_docs + 1) // 2
-    even = int.from_bytes(b"\xff\xff\x00\x00" * half, "little")
+    even = int.from_bytes(b"\xff\xff\x00\x00" * _half(n_docs), "little")
     ones = int.from_bytes(b"\x01\x00\x00\x00" * n_docs, "little")
     return DenseVectors(vectors, n_docs, even, ones, TOP_BIT * ones)
 
 
 def _vector(docs: array, impacts: array, n_docs: int) -> int:
-    fields = array("H", bytes(2 * n_docs))
+    """A term's impacts as 16-bit fields: the first half's documents in the even fields, the second's in the odd."""
+    by_doc = array("H", bytes(2 * n_docs))
     for doc, impact in zip(docs, impacts):
-        fields[doc] = impact
+        by_doc[doc] = impact
+    half = _half(n_docs)
+    fields = array("H", bytes(4 * half))
+    fields[0::2], fields[1 : 2 * (n_docs - half) : 2] = by_doc[:half], by_doc[half:]
     if sys.byteorder != "little":
         fields.byteswap()
     return int.from_bytes(fields.tobytes(), "little")
