@@ -7,7 +7,7 @@ import time
 from array import array
 from bisect import bisect_left
 from itertools import repeat
-from operator import add, itemgetter, sub
+from operator import itemgetter, sub
 from pathlib import Path
 
 from store import StoreError, open_store
@@ -129,30 +129,34 @@ class NameTable:
     """Document key -> its record id, packed in one string (a dict of them costs ~0.7 MB for SciFact)."""
 
     def __init__(self, rows) -> None:
-        self.keys, self._ends, parts, end = array("q"), array("I", [0]), [], 0
+        self.keys, self._starts, parts, end = array("q"), array("I"), [], 0
         for key, name in rows:  # ascending keys
             self.keys.append(key)
+            self._starts.append(end)
             parts.append(name)
             end += len(name)
-            self._ends.append(end)
+        self._stops = self._starts[1:] + array("I", [end])
         self._text = "".join(parts)
-        first = self.keys[0] if self.keys else 0
-        self._first = first if self.keys and self.keys[-1] - first == len(self.keys) - 1 else None  # keys 1..n
-        self.keys.append(2**63 - 1)  # a sentinel: every lookup lands on some key
+        first, count = (self.keys[0], len(self.keys)) if self.keys else (0, 0)
+        self._first = first if count and self.keys[-1] - first == count - 1 else None  # keys first..first+count-1
 
     def __getitem__(self, key: int) -> str:
         return self.names([key])[0]
 
     def names(self, keys: list[int]) -> list[str]:
         """The record ids of ``keys``, looked up in C; KeyError for a key not in the table."""
-        if self._first is not None and keys and self._first <= min(keys):  # contiguous keys: no search
-            places = list(map(sub, keys, repeat(self._first)))
-        else:
-            places = list(map(bisect_left, repeat(self.keys), keys))
-        if places and (max(places) >= len(self.keys) or _pick(self.keys, places) != keys):
-            raise KeyError(next(k for k, p in zip(keys, places) if p >= len(self.keys) or self.keys[p] != k))
-        starts, stops = _pick(self._ends, places), _pick(self._ends, list(map(add, places, repeat(1))))
+        places = self._places(keys)
+        starts, stops = _pick(self._starts, places), _pick(self._stops, places)
         return list(map(self._text.__getitem__, map(slice, starts, stops)))
+
+    def _places(self, keys: list[int]) -> list[int]:
+        first = self._first
+        if not keys or (first is not None and first <= min(keys) and max(keys) - first < len(self.keys)):
+            return list(map(sub, keys, repeat(first)))  # contiguous keys: no search
+        places = list(map(bisect_left, repeat(self.keys), keys))
+        if max(places) >= len(self.keys) or _pick(self.keys, places) != keys:
+            raise KeyError(next(k for k, p in zip(keys, places) if p >= len(self.keys) or self.keys[p] != k))
+        return places
 
 
 def _pick(values, places: list[int]) -> list:
