@@ -55,11 +55,12 @@ def test_stopwords_and_compounds_fold_out():
     assert counter.vocabulary.get("the") is None
 
 
-def test_the_cache_is_emptied_once_full():
+def test_the_cache_is_emptied_between_chunks_once_full():
     counter = TermCounter(Analyzer(), Vocabulary(), limit=3)
-    counts = counter.counts("one two three four five covid-19 one")
-    assert counts == reference(counter.vocabulary, "one two three four five covid-19 one")
-    assert len(counter) <= 3
+    for text in ("one two three four five covid-19 one", "well-being six covid-19", "seven"):
+        assert counter.counts(text) == reference(counter.vocabulary, text)
+        assert len(counter) <= 3 + len(set(text.split()))  # at most one chunk's tokens over the limit
+    assert len(counter) == 1  # emptied before the last chunk
 
 
 def test_an_index_fed_counts_is_byte_identical_to_one_fed_terms(shared_data):

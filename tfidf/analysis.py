@@ -177,6 +177,7 @@ class Analyzer:
         self.language = language
         self.stopwords = stopwords_for(language) if stopwords else frozenset()
         stem_word = _stemmer_for(language) if stem and language != "none" else str
+        self._stem_word = stem_word
         self._stems = _StemCache(stem_word, cache_size)
         self._tokens = BoundedCache(self.token_terms, cache_size)  # raw token -> its terms
         self._characters = BoundedCache(_char_replacement, _CHAR_CACHE)  # non-ASCII char -> replacement
@@ -193,6 +194,11 @@ class Analyzer:
         if len(words) == 1:
             return () if words[0] in stop else (stems[words[0]],)
         return tuple(stems[w] for w in words if w not in stop)
+
+    def word_term(self, word: str) -> str | None:
+        """The term of one plain word (ASCII letters and digits, as :meth:`token_terms` finds most tokens),
+        None for a stopword; stemmed afresh, for callers that cache terms themselves."""
+        return None if word in self.stopwords else self._stem_word(word[:_MAX_TERM_CHARS])
 
     def tokens(self, text: str) -> list[str]:
         """Raw tokens: normalised, case-folded text split at separators."""
