@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .analysis import _KEPT, Analyzer
+from .analysis import Analyzer, bare
 
 NO_TERM = -1  # a stopword's id
 _FIRST_CODE = -2  # codes of tokens with several terms count down from here
@@ -32,7 +32,7 @@ class TermCounter(dict):
         self._several: list[tuple[int, ...]] = []  # code -> ids, for codes _FIRST_CODE, _FIRST_CODE - 1, ...
 
     def __missing__(self, token: str) -> int:
-        word = token.strip(_KEPT)  # "cells." and "cells," have the terms of "cells" (see analysis.bare)
+        word = bare(token)  # "cells." and "cells," have the terms of "cells"
         if word is not token:
             tid = self[token] = self[word]
         elif word.isascii() and word.isalnum():  # most tokens: one word, one term or none
