@@ -14,6 +14,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import ReadOnlyStore, StoreCorrupt, StoreError
@@ -127,19 +128,25 @@ class SQLiteStore:
     def add_documents(self, batch: Iterable[tuple[NewDocument, Iterable[NewChunk]]]) -> list[tuple[DocumentRecord, list[int]]]:
         self._writable()
         batch = list(batch)
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                if all(isinstance(chunks, (list, tuple)) for _, chunks in batch):
-                    added = self._insert_many(batch)
-                else:
-                    added = [self._insert(document, chunks) for document, chunks in batch]
-                self._bump()
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._transaction():
+            if all(isinstance(chunks, (list, tuple)) for _, chunks in batch):
+                added = self._insert_many(batch)
+            else:
+                added = [self._insert(document, chunks) for document, chunks in batch]
+            self._bump()
         return added
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction, committed at the end or rolled back on any exception (Ctrl-C included)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:  # not when the signal landed just after the commit
+                self._db.execute("ROLLBACK")
+            raise
 
     def _insert(self, document: NewDocument, chunks: Iterable[NewChunk]) -> tuple[DocumentRecord, list[int]]:
         """Insert a document, consuming ``chunks`` (an iterator is read one chunk at a time)."""
@@ -193,16 +200,11 @@ class SQLiteStore:
             row = self._db.execute("SELECT id FROM documents WHERE uid = ?", (uid,)).fetchone()
             if row is None:
                 return None
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction():
                 keys = [k for (k,) in self._db.execute("SELECT id FROM chunks WHERE document_id = ? ORDER BY id", row)]
                 self._db.execute("DELETE FROM chunks WHERE document_id = ?", row)
                 self._db.execute("DELETE FROM documents WHERE id = ?", row)
                 self._bump()
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
             self._db.executescript("PRAGMA incremental_vacuum;")  # exec steps it to the end
         return keys
 
