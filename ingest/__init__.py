@@ -21,7 +21,7 @@ from .errors import (
 from .model import Chunk, Record, Section
 
 _LAZY = {  # loaded on first use, so `import ingest` (for its errors) stays cheap at start-up
-    "chunk_sections": "chunking", "sniff": "detect", "iter_records": "jsonl",
+    "chunk_sections": "chunking", "chunk_spans": "chunking", "sniff": "detect", "iter_records": "jsonl",
     "extract_html": "html", "extract_markdown": "markdown", "extract_pdf": "pdf", "extract_text": "text",
 }
 
@@ -31,14 +31,15 @@ def __getattr__(name: str):
         raise AttributeError(f"module 'ingest' has no attribute {name!r}")
     from importlib import import_module
 
-    return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    value = globals()[name] = getattr(import_module(f".{_LAZY[name]}", __name__), name)  # found directly from now on
+    return value
 
 
 __all__ = [
     "HTML", "MARKDOWN", "NDJSON", "PDF", "PLAIN",
     "Chunk", "CorruptFile", "EmptyFile", "EncryptedFile", "IngestError", "NoText", "Record",
     "Section", "TimedOut", "TooLarge", "UnsupportedType",
-    "chunk_sections", "extract_sections", "iter_records", "sniff",
+    "chunk_sections", "chunk_spans", "extract_sections", "iter_records", "sniff",
 ]
 
 

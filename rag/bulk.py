@@ -40,10 +40,9 @@ def record_document(record, sha: str, settings: Settings) -> tuple[NewDocument, 
     document = NewDocument(uid=sha[:16], name=record.title or record.id, media_type=ingest.NDJSON,
                            sha256=sha, bytes=len(record.text.encode()), source_id=record.id,
                            title=record.title or None)
-    section = ingest.Section(record.text, None, record.title or None)
-    size, overlap = settings.CHUNK_SIZE, settings.CHUNK_OVERLAP
-    chunks = [NewChunk(c.text, c.page, c.heading, c.start, c.end)
-              for c in ingest.chunk_sections([section], size, overlap)]
+    text, heading = record.text, record.title or None  # one section: chunk_sections' chunks, made directly
+    chunks = [NewChunk(text[start:end], None, heading, start, end)
+              for start, end in ingest.chunk_spans(text, settings.CHUNK_SIZE, settings.CHUNK_OVERLAP)]
     return document, chunks
 
 
