@@ -12,7 +12,10 @@ from pathlib import Path
 
 PACKAGES = ("bm25s", "PyStemmer", "rank-bm25", "scikit-learn", "numpy", "scipy",
             "psutil", "pytrec_eval-terrier")
+# A bare interpreter's RSS, measured as each side measures itself: the peers' harness imports psutil
+# (~4 MiB); our search command reads /proc/self/statm and imports nothing for it.
 RSS_PROBE = "import psutil; print(psutil.Process().memory_info().rss)"
+BARE_RSS_PROBE = "import os; print(int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE'))"
 
 
 def package_versions() -> dict[str, str | None]:
@@ -46,10 +49,10 @@ def memory_gib() -> float | None:
     return pages * size / 2**30
 
 
-def baseline_rss_mb(python: Path | str) -> float | None:
-    """RSS of a bare interpreter that only imported psutil, in MiB."""
+def baseline_rss_mb(python: Path | str, probe: str = RSS_PROBE) -> float | None:
+    """RSS of a bare interpreter that ran only ``probe`` (by default: imported psutil), in MiB."""
     try:
-        out = subprocess.run([str(python), "-c", RSS_PROBE], capture_output=True,
+        out = subprocess.run([str(python), "-c", probe], capture_output=True,
                              text=True, timeout=60, check=True).stdout
         return int(out.strip()) / 2**20
     except (OSError, subprocess.SubprocessError, ValueError):
@@ -92,7 +95,7 @@ def environment(repo: Path, data_root: Path, top_k: int) -> dict:
         "fts5": fts5_available(),
         "baseline_rss_mb": {
             "bench_python": baseline_rss_mb(sys.executable),
-            "ours_python": baseline_rss_mb(ours_python) if ours_python.exists() else None,
+            "ours_python": baseline_rss_mb(ours_python, BARE_RSS_PROBE) if ours_python.exists() else None,
         },
         "notes": [
             "MB = 2^20 bytes. RSS = psutil RSS once the index is ready (peers: in the "

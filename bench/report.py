@@ -63,9 +63,9 @@ def meta_lines(meta: dict) -> list[str]:
         f"{cell(meta.get('memory_gib'), '{:.0f}')} GiB; {meta.get('platform')}; "
         f"Python {meta.get('python')}.",
         f"- Peers: {packages}; SQLite {meta.get('sqlite')} (FTS5 {'yes' if meta.get('fts5') else 'no'}).",
-        f"- Bare interpreter RSS (python + psutil): bench env "
-        f"{cell(rss.get('bench_python'), '{:.1f}')} MB, ours "
-        f"{cell(rss.get('ours_python'), '{:.1f}')} MB.",
+        f"- Bare interpreter RSS, measured as each side measures itself: bench env (python + psutil, as the "
+        f"peers' harness) {cell(rss.get('bench_python'), '{:.1f}')} MB, ours (python alone, from /proc/self/statm, "
+        f"as our search command) {cell(rss.get('ours_python'), '{:.1f}')} MB.",
     ]
     return lines + [f"- {note}" for note in meta.get("notes", [])]
 

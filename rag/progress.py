@@ -1,15 +1,20 @@
 """Progress for bulk ingestion: a redrawn line on a terminal, plain lines otherwise."""
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 
 def rss_mb() -> float:
-    """This process's resident memory in MB."""
-    import psutil  # ~12 ms to import: paid by the first /health, not by start-up
+    """This process's resident memory in MB (what psutil reports: on Linux, read from /proc directly)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
+    except (OSError, ValueError, IndexError, AttributeError):
+        import psutil  # ~12-25 ms to import: paid where /proc is missing (macOS, Windows)
 
-    return psutil.Process().memory_info().rss / (1024 * 1024)
+        return psutil.Process().memory_info().rss / (1024 * 1024)
 
 
 class Progress:

@@ -387,3 +387,15 @@ def test_the_name_table_maps_each_document_key_to_its_record_id_and_refuses_unkn
     for missing in (0, 2, 11):
         with pytest.raises(KeyError):
             table[missing]
+
+
+def test_rss_is_read_without_psutil_and_agrees_with_it():
+    """The search command and /health read RSS from /proc where it exists: importing psutil (~4 MB) would
+    add to the very figure the memory bar is about."""
+    if not Path("/proc/self/statm").exists():
+        pytest.skip("no /proc here: psutil is the fallback")
+    code = ("import sys; from rag.progress import rss_mb; mb = rss_mb(); assert 'psutil' not in sys.modules;"
+            " import psutil; print(mb, psutil.Process().memory_info().rss / 2**20)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    ours, theirs = map(float, out.split())
+    assert 5 < ours <= theirs < ours + 8  # psutil's own import comes on top of the first reading
