@@ -42,6 +42,8 @@ def shared(params: IndexParams, preload: list, plan: list, boost: int, refresh_b
         keys = range(key + 1, key + 1 + len(chunks[head:]))
         ids.add(counted, keys, [k // 2 + 1 for k in keys])
         key += len(keys)
+        if refresh_between:
+            index.refresh()  # new postings: the map must find its terms' pending lists again
     return index
 
 

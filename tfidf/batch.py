@@ -66,18 +66,30 @@ class IdMap:
     def __init__(self, index) -> None:
         self.index = index
         self._ids = array("I")  # local id -> the index's
+        self._postings, self._lists = None, []  # the index's postings, and local id -> its term's pending list there
 
     def add(self, batch: CountedBatch, keys: Sequence[int], groups: Sequence[int]) -> None:
         """Index the batch's chunks under ``keys`` (increasing, above the index's), each in its group."""
         index = self.index
         self._ids.extend(index.vocabulary.add_all(batch.new_terms))
+        if index.vocabulary.capped:  # hashed terms may share a bucket: their counts are added up
+            self._add_summed(batch, keys, groups)
+            return
+        lists = self._pending_lists()
+        index.add_to_lists(keys, groups, list(map(lists.__getitem__, batch.ids)), batch.counts, batch.ends)
+
+    def _pending_lists(self) -> list:
+        """Local id -> its term's pending list in the index's postings (found again after a refresh replaced them)."""
+        postings = self.index.postings
+        if postings is not self._postings:
+            self._postings, self._lists = postings, []
+        self._lists += postings.lists(self._ids[len(self._lists) :])
+        return self._lists
+
+    def _add_summed(self, batch: CountedBatch, keys: Sequence[int], groups: Sequence[int]) -> None:
         ids, counts, start = list(map(self._ids.__getitem__, batch.ids)), batch.counts, 0
-        merge = index.vocabulary.capped  # hashed terms may share a bucket: their counts are added up
         for key, group, end in zip(keys, groups, batch.ends):
-            if merge:
-                index.add_counts(key, _summed(ids[start:end], counts[start:end]), group)
-            else:
-                index.add_ids(key, ids[start:end], counts[start:end], group)
+            self.index.add_counts(key, _summed(ids[start:end], counts[start:end]), group)
             start = end
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from collections import Counter, namedtuple
-from collections.abc import Collection, Iterable, Mapping
-from itertools import compress
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from itertools import compress, repeat
+from operator import ge
 
 from .counter import TermCounter
 from .dense import NO_VECTORS, build_dense
@@ -79,9 +80,23 @@ class InvertedIndex:
         """Index a document given its term ids' counts, from this index's :meth:`term_counter`."""
         self._append(key, counts.keys(), counts.values(), group)
 
-    def add_ids(self, key: int, ids: Collection[int], counts: Collection[int], group: int | None = None) -> None:
-        """Index a document given its distinct term ids and their counts, side by side."""
-        self._append(key, ids, counts, group)
+    def add_to_lists(self, keys: Sequence[int], groups: Sequence[int], lists: list[array], counts: Sequence[int],
+                     ends: Sequence[int]) -> None:
+        """Index several documents at once given their terms' pending lists in this index's postings
+        (``postings.lists``, until the next refresh) and counts, end to end; ``ends``: where each
+        document's end (bulk indexing's fast path: no term id is looked up here)."""
+        if keys and ((self.keys and keys[0] <= self.keys[-1]) or any(map(ge, keys, keys[1:]))):
+            raise SettingsError(f"document keys must increase: {keys[0]}... after {self.keys[-1] if self.keys else None}")
+        number, start, append_to = len(self.keys), 0, self.postings.append_to
+        for end in ends:
+            part = counts[start:end]
+            append_to(lists[start:end], number, part)
+            self.lens.append(sum(part))
+            number, start = number + 1, end
+        self.keys.extend(keys)
+        self.groups.extend(groups)
+        self.alive.extend(repeat(1, len(keys)))
+        self._stale = True
 
     def term_counter(self, analyzer) -> TermCounter:
         """Text -> term-id counts for :meth:`add_counts` (bulk indexing's fast path)."""

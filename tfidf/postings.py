@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from array import array
 from collections import defaultdict, deque
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from functools import partial
 from itertools import accumulate, compress, repeat
 from operator import add, and_, or_, rshift
@@ -77,11 +77,18 @@ class Postings:
 
     def append(self, doc: int, term_ids: Collection[int], counts: Collection[int]) -> None:
         """Queue one document's postings; they become visible after merged()."""
+        self.append_to(map(self._new.__getitem__, term_ids), doc, counts)
+
+    def lists(self, term_ids: Iterable[int]) -> list[array]:
+        """The pending lists of these terms (made if missing), for :meth:`append_to` until the next merge."""
+        return list(map(self._new.__getitem__, term_ids))
+
+    def append_to(self, lists: Iterable[array], doc: int, counts: Collection[int]) -> None:
+        """Queue one document's postings given its terms' pending lists (:meth:`lists`) and counts."""
         if counts and max(counts) > MAX_TF:
             counts = list(map(min, counts, repeat(MAX_TF)))
-        packed = map(or_, repeat(doc << 8), counts)
-        consume(map(array.append, map(self._new.__getitem__, term_ids), packed))
-        self._n_new += len(term_ids)
+        consume(map(array.append, lists, map(or_, repeat(doc << 8), counts)))
+        self._n_new += len(counts)
 
     def span(self, term: int) -> tuple[int, int]:
         """Start and end of ``term``'s slice (empty for unknown terms)."""
