@@ -98,8 +98,8 @@ def environment(repo: Path, data_root: Path, top_k: int) -> dict:
             "ours_python": baseline_rss_mb(ours_python, BARE_RSS_PROBE) if ours_python.exists() else None,
         },
         "notes": [
-            "MB = 2^20 bytes. RSS = psutil RSS once the index is ready (peers: in the "
-            "process that built it, after gc; ours: in the search process after loading).",
+            "MB = 2^20 bytes. RSS once the index is ready: peers, psutil's in the process that built it, "
+            "after gc; ours, /proc/self/statm's in the search process after loading (psutil not imported).",
             "Latency = one query at a time, top-k results, tokenisation included.",
             "Peers drop hits with score <= 0 (documents sharing no term with the query).",
             "nDCG@10 / R@100 / MRR@10 averaged over all qrels queries (missing = 0).",
