@@ -1,9 +1,10 @@
 """Counting apart (BatchCounter) and adding in order (IdMap) builds the index one TermCounter would, byte for byte."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
-from tfidf import Analyzer, IndexParams, InvertedIndex, dump_index
+from tfidf import Analyzer, IndexParams, InvertedIndex, SettingsError, dump_index
 from tfidf.batch import BatchCounter, IdMap
 from tfidf.vocabulary import Vocabulary
 
@@ -81,3 +82,13 @@ def test_add_all_in_bulk_numbers_terms_as_one_at_a_time(groups, compact_after):
             single.compact()
     assert (bytes(bulk.blob), list(bulk.offsets)) == (bytes(single.blob), list(single.offsets))
     assert all(bulk.get(term) == single.get(term) for terms in groups for term in terms)
+
+
+def test_a_batch_whose_keys_do_not_increase_is_refused_and_adds_no_document():
+    index = InvertedIndex(IndexParams())
+    counter, ids = BatchCounter(Analyzer()), IdMap(index)
+    ids.add(counter.count([(None, "cells divide")], 0), [5], [5])
+    for keys in ([5, 6], [7, 7]):
+        with pytest.raises(SettingsError, match="must increase"):
+            ids.add(counter.count([(None, "cells"), (None, "grow")], 0), keys, keys)
+    assert list(index.keys) == [5] and index.postings.pending == 1 + 1  # "cells", "divid"

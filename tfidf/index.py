@@ -83,10 +83,11 @@ class InvertedIndex:
     def add_to_lists(self, keys: Sequence[int], groups: Sequence[int], lists: list[array], counts: Sequence[int],
                      ends: Sequence[int]) -> None:
         """Index several documents at once given their terms' pending lists in this index's postings
-        (``postings.lists``, until the next refresh) and counts, end to end; ``ends``: where each
-        document's end (bulk indexing's fast path: no term id is looked up here)."""
+        (``postings.lists``, good until the next refresh) and the terms' counts, end to end; ``ends``:
+        where each document's lists and counts end (bulk indexing's fast path: no term id is looked up)."""
         if keys and ((self.keys and keys[0] <= self.keys[-1]) or any(map(ge, keys, keys[1:]))):
-            raise SettingsError(f"document keys must increase: {keys[0]}... after {self.keys[-1] if self.keys else None}")
+            last = self.keys[-1] if self.keys else None
+            raise SettingsError(f"document keys must increase: got {list(keys[:3])}... after {last}")
         number, start, append_to = len(self.keys), 0, self.postings.append_to
         for end in ends:
             part = counts[start:end]
