@@ -24,7 +24,6 @@ MAX_SHARE = 0.6  # of a batch's chunks counted in this process when there is a w
 MAX_SENT_CHARS = 1 << 22  # of text sent to the worker at once (~10 SciFact batches); more is counted here
 
 Batch = list[tuple[NewDocument, list[NewChunk]]]
-Stored = list[tuple[DocumentRecord, list[int]]]
 
 
 def record_sha256(record) -> str:
