@@ -47,8 +47,10 @@ def ingest_paths(library: Library, paths: list[str], pattern: str, out) -> Inges
         report.duplicates += already
         progress.file_done(path, new, already, pages)
         library.checkpoint()
-    if library.analysis_worker is not None:
-        library.analysis_worker.close()  # done: its memory goes before the index is refreshed and saved
+    worker = library.analysis_worker
+    if worker is not None:
+        library.refresh(helper=worker)  # the worker weighs half the lists meanwhile
+        worker.close()
     library.save()
     progress.finish()
     return report

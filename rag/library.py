@@ -246,15 +246,16 @@ class Library:
             self._generation = generation
             self._dirty = self._dirty or changed
 
-    def refresh(self) -> None:
-        """Fold pending changes into the index, built aside while searches go on; then swap it in."""
+    def refresh(self, helper=None) -> None:
+        """Fold pending changes into the index, built aside while searches go on; then swap it in.
+        ``helper``: a process to weigh half the index meanwhile (bulk ingestion's worker)."""
         with self._ingest_lock:  # no adds or deletes while it is built
-            self._refresh_locked()
+            self._refresh_locked(helper)
 
-    def _refresh_locked(self) -> None:
+    def _refresh_locked(self, helper=None) -> None:
         if not self.index.stale:
             return
-        prepared = self.index.prepare()
+        prepared = self.index.prepare(helper)
         with self._index_lock:
             self.index.apply(prepared)
 

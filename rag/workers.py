@@ -8,7 +8,9 @@ the parent sends it most of a batch's chunks down one pipe and, while it
 counts them, stores the batch, counts the rest and indexes the batch before
 (:mod:`rag.bulk`); the counts come back down another pipe.  The parent always
 reads a batch's counts before it sends the next, so neither side ever blocks
-writing while the other does.  The child ends when its pipe closes, so it goes
+writing while the other does.  At the end the child also weighs half the
+index's posting lists while the parent weighs the other half
+(:meth:`AnalysisWorker.weigh`).  The child ends when its pipe closes, so it goes
 with its parent however that ends.
 
 A message is a count of parts, their lengths and the parts (8-byte unsigned
@@ -31,6 +33,7 @@ if TYPE_CHECKING:  # tfidf is imported after the fork, in each process: the chil
 STEM_CACHE = 8192  # words; each distinct token is analysed once anyway (the counter caches its ids)
 PIPE_BYTES = 1 << 20
 RESET = b"reset"  # a one-part request: start a new vocabulary (a new ingestion); no reply
+WEIGH = b"weigh"  # a request's first part: weigh these posting lists (see AnalysisWorker.weigh)
 
 
 class WorkerError(RuntimeError):
@@ -150,6 +153,21 @@ class AnalysisWorker:
         self.seconds = float(parts[-1])
         return _counted(parts[:-1])
 
+    def weigh(self, postings, lens: array, groups: array, n_docs: int, avg_len: float,
+              params) -> RemoteWeighing | None:
+        """Have the child weigh these posting lists under BM25 (a ``helper`` of
+        :func:`tfidf.weights.compute_weights`); None if it cannot (it is busy, ended or gone).
+        An ingestion's last step: the child drops its vocabulary first, as a :meth:`reset` does."""
+        if self.busy or self.closed:
+            return None
+        numbers = array("d", [n_docs, avg_len, params.k1, params.b]).tobytes()
+        arrays = (postings.offsets, postings.docs, postings.tfs, lens, groups)
+        try:
+            self._send([WEIGH, numbers, *(part for a in arrays for part in (a.typecode.encode(), a.tobytes()))])
+        except WorkerError:
+            return None
+        return RemoteWeighing(self)
+
     def _send(self, parts: list[bytes]) -> None:
         try:
             write_message(self._requests, parts)
@@ -170,6 +188,44 @@ class AnalysisWorker:
             os.waitpid(self.pid, 0)
         except ChildProcessError:  # reaped already
             pass
+
+
+class RemoteWeighing:
+    """The parent's handle on posting lists the child weighs: what :class:`tfidf.weights.WeighingPart`
+    does, over the pipes; every method gives None (or does nothing) once the child has failed."""
+
+    def __init__(self, worker: AnalysisWorker) -> None:
+        self._worker, self._failed = worker, False
+
+    def peaks(self) -> array | None:
+        parts = self._reply()
+        return None if parts is None else array("d", parts[0])
+
+    def quantise(self, step: float) -> None:
+        if not self._failed:
+            try:
+                self._worker._send([array("d", [step]).tobytes()])
+            except WorkerError:
+                self._failed = True
+
+    def weights(self) -> tuple[array, array, dict[int, array]] | None:
+        from tfidf.floors import FLOOR_DEPTHS
+
+        parts = self._reply()
+        if parts is None:
+            return None
+        impacts, upper, *floors = (array("H", part) for part in parts)
+        return impacts, upper, dict(zip(FLOOR_DEPTHS, floors))
+
+    def _reply(self) -> list[bytes] | None:
+        if self._failed:
+            return None
+        try:
+            parts = read_message(self._worker._replies)
+        except (OSError, WorkerError):
+            parts = None
+        self._failed = parts is None
+        return parts
 
 
 def _widen(fd: int) -> None:
@@ -211,14 +267,38 @@ def _serve(requests, replies, language: str) -> None:
     from tfidf import Analyzer
     from tfidf.batch import BatchCounter
 
-    analyzer = Analyzer(language, cache_size=STEM_CACHE)
-    counter = BatchCounter(analyzer)
+    counter = None  # made at the first batch, anew after a reset
     while (parts := read_message(requests)) is not None:
         if parts == [RESET]:
-            counter = BatchCounter(analyzer)
+            counter = None
             continue
+        if parts[0] == WEIGH:  # an ingestion's last step: its vocabulary goes first (~3 MB)
+            counter = None
+            _weigh(parts[1:], requests, replies)
+            continue
+        if counter is None:
+            counter = BatchCounter(Analyzer(language, cache_size=STEM_CACHE))
         started = time.perf_counter()
         headings, texts = unpack_strings(*parts[0:2]), unpack_strings(*parts[2:4])
         batch = counter.count(zip(headings, texts), int(parts[4]))
         write_message(replies, [*pack_strings(batch.new_terms), batch.ids.tobytes(), batch.counts.tobytes(),
                                 batch.ends.tobytes(), b"%.6f" % (time.perf_counter() - started)])
+
+
+def _weigh(parts: list[bytes], requests, replies) -> None:
+    """Weigh the posting lists a :data:`WEIGH` request holds: their peaks, then, given the step, their weights."""
+    from tfidf.floors import FLOOR_DEPTHS
+    from tfidf.postings import Postings
+    from tfidf.scoring import ScoringParams
+    from tfidf.weights import bm25_part
+
+    n_docs, avg_len, k1, b = array("d", parts[0])
+    offsets, docs, tfs, lens, groups = (array(code.decode(), data) for code, data in zip(parts[1::2], parts[2::2]))
+    part = bm25_part(Postings(offsets=offsets, docs=docs, tfs=tfs), lens, int(n_docs), avg_len,
+                     ScoringParams("bm25", k1, b))
+    write_message(replies, [part.peaks().tobytes()])
+    step = read_message(requests)
+    if step is None:
+        return
+    impacts, upper, floors = part.quantise(array("d", step[0])[0], groups)
+    write_message(replies, [impacts.tobytes(), upper.tobytes(), *(floors[depth].tobytes() for depth in FLOOR_DEPTHS)])

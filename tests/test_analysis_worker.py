@@ -22,6 +22,7 @@ from rag.workers import AnalysisWorker, WorkerError, pack_strings, read_message,
 from store import SQLiteStore, open_store
 from tfidf import Analyzer, dump_index
 from tfidf.batch import BatchCounter
+from tfidf.weights import compute_weights
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the worker needs fork")
 REPO = Path(__file__).resolve().parents[1]
@@ -57,6 +58,43 @@ def test_a_worker_counts_what_a_batch_counter_counts_and_goes_when_closed():
     finally:
         worker.close()
     assert not psutil.pid_exists(worker.pid) or psutil.Process(worker.pid).status() == psutil.STATUS_ZOMBIE
+
+
+@pytest.mark.parametrize("kill", [None, "before", "after peaks"])
+def test_a_worker_weighs_half_the_lists_as_they_are_weighed_here(shared_data, kill):
+    library = Library(SQLiteStore.memory(), Settings())
+    library.index_chunks((key, key, (None, record.text)) for key, record in enumerate(records(shared_data, 300), 1))
+    postings = library.index.postings.merged(len(library.index.vocabulary), len(library.index.keys), None)
+    index, params = library.index, library.index.params.scoring
+    expected = compute_weights(postings, index.lens, index.alive, index.groups, params)
+    worker = AnalysisWorker("english")
+    try:
+        if kill == "before":
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.close()
+        helper = worker if kill != "after peaks" else _KilledAfterPeaks(worker)
+        assert compute_weights(postings, index.lens, index.alive, index.groups, params, helper) == expected
+    finally:
+        worker.close()
+
+
+class _KilledAfterPeaks:
+    """The worker as a helper, killed once it has sent its peaks: its weights never come."""
+
+    def __init__(self, worker: AnalysisWorker) -> None:
+        self.worker = worker
+
+    def weigh(self, *args, **kwargs):
+        handle = self.worker.weigh(*args, **kwargs)
+        peaks = handle.peaks
+
+        def peaks_then_die():
+            found = peaks()
+            os.kill(self.worker.pid, signal.SIGKILL)
+            return found
+
+        handle.peaks = peaks_then_die
+        return handle
 
 
 def test_a_killed_worker_is_reported_not_waited_for():
@@ -108,7 +146,9 @@ def build(records: list, worker_plan: str) -> tuple[bytes, int]:
     assert (len(workers) == 1) is (worker_plan != "none")
     if worker_plan in ("all", "limited"):
         assert not workers[0].closed  # left for the next ingestion
-    library.index.refresh()
+    library.refresh(helper=workers[0] if workers else None)  # weighed half there, as `server.py ingest` does
+    for worker in workers:
+        worker.close()
     return dump_index(library.index, {}), library.store.counts()[0]
 
 

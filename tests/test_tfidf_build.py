@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 from tfidf.postings import MAX_TF, Postings, doc_typecode
 from tfidf.scoring import ScoringParams, bm25_idf, bm25_impact, bm25_length_norm
 from tfidf.vocabulary import Vocabulary
-from tfidf.weights import FLOOR_DEPTHS, LEVELS, compute_weights, term_floors
+from tfidf.weights import FLOOR_DEPTHS, LEVELS, bm25_part, compute_weights, split_terms, term_floors
 
 
 def _reference_lists(batches: list[list[tuple[int, dict[int, int]]]], alive: bytearray) -> dict[int, list]:
@@ -73,10 +73,9 @@ def _reference_floors(postings: Postings, impacts: array, groups: array) -> dict
     return floors
 
 
-def test_weights_equal_the_per_posting_formulas():
-    """Impacts, ceilings and floors, on groups that interleave (a group's documents need not be adjacent)."""
-    rng = random.Random(7)
-    n_docs, n_terms = 900, 60
+def _random_index(seed: int, n_docs: int = 900, n_terms: int = 60) -> tuple:
+    """Merged postings (three terms never occur, 100 documents deleted), lengths, alive flags and groups."""
+    rng = random.Random(seed)
     postings = Postings()
     lens = array("I")
     for doc in range(n_docs):
@@ -88,6 +87,13 @@ def test_weights_equal_the_per_posting_formulas():
         alive[doc] = 0
     postings = postings.merged(n_terms + 3, n_docs, alive)  # three terms that never occur
     groups = array("q", (rng.choice([doc, rng.randint(0, 40)]) for doc in range(n_docs)))
+    return postings, lens, alive, groups
+
+
+def test_weights_equal_the_per_posting_formulas():
+    """Impacts, ceilings and floors, on groups that interleave (a group's documents need not be adjacent)."""
+    postings, lens, alive, groups = _random_index(7)
+    n_docs = len(lens)
     params = ScoringParams("bm25", 1.5, 0.9)
     weights = compute_weights(postings, lens, alive, groups, params)
     avg_len = sum(length for length, a in zip(lens, alive) if a) / sum(alive)
@@ -108,6 +114,58 @@ def test_weights_equal_the_per_posting_formulas():
     alone = array("q", range(n_docs))  # every group one document: no group maxima to take
     floors = term_floors(postings, weights.impacts, alone)
     assert {d: list(f) for d, f in floors.items()} == _reference_floors(postings, weights.impacts, alone)
+
+
+class _Away:
+    """A helper that weighs its part in this process (the seam the ingest worker plugs into), or gives up
+    at ``gives_up``: when asked to weigh, for the peaks, or for the weights."""
+
+    def __init__(self, gives_up: str | None = None) -> None:
+        self.gives_up, self.asked = gives_up, []
+
+    def weigh(self, postings, lens, groups, n_docs, avg_len, params):
+        self.asked.append(postings.n_terms)
+        if self.gives_up == "weigh":
+            return None
+        self.part, self.groups = bm25_part(postings, lens, n_docs, avg_len, params), groups
+        return self
+
+    def peaks(self):
+        return None if self.gives_up == "peaks" else self.part.peaks()
+
+    def quantise(self, step: float) -> None:
+        self.step = step
+
+    def weights(self):
+        return None if self.gives_up == "weights" else self.part.quantise(self.step, self.groups)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([None, "weigh", "peaks", "weights"]))
+def test_weights_weighed_in_two_parts_are_the_weights_weighed_whole(seed, gives_up):
+    postings, lens, alive, groups = _random_index(seed, n_docs=300, n_terms=random.Random(seed).randint(2, 80))
+    params = ScoringParams("bm25", 1.2, 0.75)
+    helper = _Away(gives_up)
+    assert compute_weights(postings, lens, alive, groups, params, helper) == compute_weights(
+        postings, lens, alive, groups, params)
+    assert 0 < helper.asked[0] < postings.n_terms  # it was given some of the lists, not all
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 50), max_size=40), st.floats(0.0, 1.0))
+def test_terms_split_into_two_runs_of_whole_lists(lengths, share):
+    offsets = array("I", [0])
+    for length in lengths:
+        offsets.append(offsets[-1] + length)
+    postings = Postings(offsets=offsets, docs=array("H", range(offsets[-1])), tfs=array("B", [1]) * offsets[-1])
+    first, rest = split_terms(postings, share)
+    assert first.n_terms + rest.n_terms == len(lengths)
+    assert first.offsets[0] == rest.offsets[0] == 0
+    assert list(first.docs) + list(rest.docs) == list(postings.docs)
+    assert [first.span(t) for t in range(first.n_terms)] == [postings.span(t) for t in range(first.n_terms)]
+    cut = first.offsets[-1]
+    assert [tuple(e + cut for e in rest.span(t)) for t in range(rest.n_terms)] == [
+        postings.span(t) for t in range(first.n_terms, len(lengths))]
 
 
 @settings(max_examples=60, deadline=None)

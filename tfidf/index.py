@@ -150,15 +150,16 @@ class InvertedIndex:
             self.apply(self.prepare())
         return self._weights
 
-    def prepare(self) -> tuple:
+    def prepare(self, helper=None) -> tuple:
         """The merged postings and derived weights (dense vectors too), built aside: what searches read is untouched.
 
-        The caller must make no changes until it hands the result to :meth:`apply`.
+        The caller must make no changes until it hands the result to :meth:`apply`. ``helper``: something
+        that weighs half the lists in another process meanwhile (see :func:`~tfidf.weights.compute_weights`).
         """
         n_terms, postings = len(self.vocabulary), self.postings
         if postings.pending or self._deleted or n_terms != postings.n_terms:
             postings = postings.merged(n_terms, len(self.keys), self.alive if self._deleted else None)
-        weights = compute_weights(postings, self.lens, self.alive, self.groups, self.params.scoring)
+        weights = compute_weights(postings, self.lens, self.alive, self.groups, self.params.scoring, helper)
         max_group = max(Counter(compress(self.groups, self.alive)).values(), default=1)
         return postings, weights, max_group, build_dense(postings, weights.impacts, len(self.keys))
 

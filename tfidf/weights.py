@@ -5,22 +5,31 @@ a document's score is an exact integer sum (times ``scale``): the order in
 which terms are added cannot change it, which keeps pruning safe and makes an
 index that saw any sequence of adds and deletes score exactly like one built
 from its survivors.  Recomputed, lazily, whenever the collection changes.
+
+BM25 weighs each list on its own once the collection's statistics and the
+step are known, so a :class:`WeighingPart` weighs a run of terms in two steps
+(its peaks, then, given the step every part shares, its impacts): bulk
+ingestion hands half the terms to its worker process and weighs the other
+half meanwhile (see :func:`compute_weights`'s ``helper``).
 """
 from __future__ import annotations
 
 import sys
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left
 from collections import namedtuple
 from functools import partial
 from itertools import chain, compress, repeat
-from operator import add, eq, itemgetter, le, mul, ne, sub, truediv
+from operator import add, mul, truediv
 
-from .postings import consume
+from .floors import FLOOR_DEPTHS, list_lengths, term_floors
+from .postings import Postings, consume
 from .scoring import ScoringParams, bm25_idf, bm25_length_norm, l2_norm, smooth_idf, sublinear_tf
 
 LEVELS = 0xFFFF
-FLOOR_DEPTHS = (10, 100)  # k values for which each term keeps its k-th best impact
+TERM_COST = 1.75  # weighing a list costs about as much as this many postings, on top of its postings
+__all__ = ["FLOOR_DEPTHS", "LEVELS", "Weights", "WeighingPart", "bm25_part", "compute_weights", "split_terms",
+           "term_floors"]
 
 
 class Weights(namedtuple("Weights", "impacts upper floors idf scale n_docs avg_len")):
@@ -35,34 +44,124 @@ class Weights(namedtuple("Weights", "impacts upper floors idf scale n_docs avg_l
     __slots__ = ()
 
 
-def compute_weights(postings, lens: array, alive: bytearray, groups: array, params: ScoringParams) -> Weights:
+class WeighingPart:
+    """Posting lists whose raw impacts are a part per posting times a factor per term, weighed in two steps.
+
+    A positive factor and rounding never reverse an order, so a list's largest part times its
+    factor is its largest raw impact, its peak: the step (LEVELS / the largest peak of every
+    part) and the ceilings come from one max per list, then each posting is multiplied out,
+    scaled and rounded in one pass (no raw array is kept).
+    """
+
+    def __init__(self, postings, parts, factors: array) -> None:
+        self.postings, self.parts, self.factors = postings, parts, factors
+        self.lengths = list_lengths(postings.offsets)
+        self._peaks: array | None = None
+
+    def peaks(self) -> array:
+        """Each list's largest raw impact ('d')."""
+        if self._peaks is None:
+            maxima = _list_maxima(self.postings.offsets, self.lengths, self.parts)
+            self._peaks = array("d", map(mul, maxima, self.factors))
+        return self._peaks
+
+    def quantise(self, step: float, groups: array) -> tuple[array, array, dict[int, array]]:
+        """Impacts, ceilings and floors at ``step`` (the parts are dropped: call once)."""
+        upper = array("H", map(float.__round__, map(mul, self.peaks(), repeat(step))))
+        per_posting = _per_posting(self.factors, self.lengths)
+        wide = array("I", map(float.__round__, map(mul, map(mul, self.parts, per_posting), repeat(step))))
+        self.parts = None  # before the 2-byte copy is made
+        impacts = _narrow(wide)
+        del wide
+        return impacts, upper, term_floors(self.postings, impacts, groups, upper, self.lengths)
+
+
+def bm25_part(postings, lens: array, n_docs: int, avg_len: float, params: ScoringParams) -> WeighingPart:
+    """The BM25 weighing of ``postings`` (all of an index's lists, or a run of them: see :func:`split_terms`)."""
+    parts, factors = _bm25(postings, list_lengths(postings.offsets), lens, n_docs, avg_len, params)
+    return WeighingPart(postings, parts, factors)
+
+
+def split_terms(postings, share: float = 0.5) -> tuple[Postings, Postings]:
+    """The lists of the first terms and those of the rest, the first holding about ``share`` of the work.
+
+    Weighing costs about one unit a posting plus TERM_COST a list (measured on SciFact).
+    """
+    offsets, n_terms = postings.offsets, postings.n_terms
+    work = partial(_work_before, offsets)
+    term = bisect_left(range(n_terms + 1), share * work(n_terms), key=work)
+    cut = offsets[term]
+    rest = offsets[term:]
+    consume(map(rest.__setitem__, range(len(rest)), map(int.__sub__, rest, repeat(cut))))
+    return (Postings(offsets=offsets[: term + 1], docs=postings.docs[:cut], tfs=postings.tfs[:cut]),
+            Postings(offsets=rest, docs=postings.docs[cut:], tfs=postings.tfs[cut:]))
+
+
+def _work_before(offsets: array, term: int) -> float:
+    return offsets[term] + TERM_COST * term
+
+
+def compute_weights(postings, lens: array, alive: bytearray, groups: array, params: ScoringParams,
+                    helper=None) -> Weights:
     """Impacts for every posting under ``params`` (BM25 or cosine TF-IDF).
 
-    Each model gives a posting's raw impact as a part of its own times a factor of its term's,
-    and its impact is round(raw * step), step = LEVELS / (the largest raw).  Multiplying by a
-    positive number and rounding never reverse an order, so a list's largest part times its
-    factor is its largest raw impact and gives its ceiling: the step and the ceilings come from
-    one max per list, then each posting is multiplied out, scaled and rounded in one pass (no
-    raw array is kept; the float operations, and so the impacts, are the same as ever).
+    ``helper`` (used under BM25): weighs half the lists elsewhere meanwhile. ``helper.weigh(postings,
+    lens, groups, n_docs, avg_len, params)`` starts a part and gives a handle whose ``peaks()``,
+    ``quantise(step)`` (which only sends) and ``weights()`` mirror :class:`WeighingPart`'s; a None from
+    any of them means it gave up, and that part is weighed here.  The weights are the same either way.
     """
     n_docs = sum(alive)
     total = sum(compress(lens, alive))
     avg_len = total / n_docs if n_docs else 0.0
-    lengths = _list_lengths(postings.offsets)
-    if params.scoring == "bm25":
-        parts, factors, idf = _bm25(postings, lengths, lens, n_docs, avg_len, params)
-    else:
-        parts, factors, idf = _tfidf(postings, lengths, len(lens), n_docs)
-    peaks = array("d", map(mul, _list_maxima(postings.offsets, lengths, parts), factors))  # largest raw per list
-    top = max(peaks, default=0.0) or 1.0
-    step = LEVELS / top
-    upper = array("H", map(float.__round__, map(mul, peaks, repeat(step))))
-    per_posting = _per_posting(factors, lengths)
-    wide = array("I", map(float.__round__, map(mul, map(mul, parts, per_posting), repeat(step))))  # see _narrow
-    del parts  # before the 2-byte copy is made
-    impacts = _narrow(wide)
-    floors = term_floors(postings, impacts, groups, upper, lengths)
+    if params.scoring != "bm25":
+        parts, factors, idf = _tfidf(postings, list_lengths(postings.offsets), len(lens), n_docs)
+        return _weighed(WeighingPart(postings, parts, factors), groups, idf, n_docs, avg_len)
+    weigh = partial(bm25_part, lens=lens, n_docs=n_docs, avg_len=avg_len, params=params)
+    if helper is None or postings.n_terms < 2:
+        return _weighed(weigh(postings), groups, array("f"), n_docs, avg_len)
+    start = partial(helper.weigh, lens=lens, groups=groups, n_docs=n_docs, avg_len=avg_len, params=params)
+    return _weighed_in_two(postings, weigh, start, groups, n_docs, avg_len)
+
+
+def _weighed_in_two(postings, weigh, start, groups: array, n_docs: int, avg_len: float) -> Weights:
+    """BM25 weights, the first half of the lists weighed here while ``start`` has the rest weighed away."""
+    mine, theirs = split_terms(postings)
+    away = start(theirs)
+    here = weigh(mine)
+    their_peaks = away.peaks() if away is not None else None
+    if their_peaks is None:
+        away = _WeighedHere(weigh(theirs), groups)
+        their_peaks = away.peaks()
+    top = max(max(here.peaks(), default=0.0), max(their_peaks, default=0.0)) or 1.0
+    away.quantise(LEVELS / top)
+    impacts, upper, floors = here.quantise(LEVELS / top, groups)
+    rest = away.weights() or weigh(theirs).quantise(LEVELS / top, groups)
+    impacts += rest[0]
+    upper += rest[1]
+    floors = {depth: floor + rest[2][depth] for depth, floor in floors.items()}
+    return Weights(impacts, upper, floors, array("f"), top / LEVELS, n_docs, avg_len)
+
+
+def _weighed(part: WeighingPart, groups: array, idf: array, n_docs: int, avg_len: float) -> Weights:
+    top = max(part.peaks(), default=0.0) or 1.0
+    impacts, upper, floors = part.quantise(LEVELS / top, groups)
     return Weights(impacts, upper, floors, idf, top / LEVELS, n_docs, avg_len)
+
+
+class _WeighedHere:
+    """A helper's handle for a part weighed in this process after all (the helper gave up)."""
+
+    def __init__(self, part: WeighingPart, groups: array) -> None:
+        self._part, self._groups, self._step = part, groups, 1.0
+
+    def peaks(self) -> array:
+        return self._part.peaks()
+
+    def quantise(self, step: float) -> None:
+        self._step = step
+
+    def weights(self) -> tuple[array, array, dict[int, array]]:
+        return self._part.quantise(self._step, self._groups)
 
 
 def _list_maxima(offsets: array, lengths: array, values) -> map:
@@ -97,122 +196,17 @@ def _per_posting(per_term, lengths: array):
     return chain.from_iterable(map(repeat, per_term, lengths))
 
 
-def _list_lengths(offsets: array) -> array:
-    """Each term's document frequency."""
-    return array("I", map(sub, offsets[1:], offsets))
-
-
-def term_floors(postings, impacts: array, groups: array, upper: array | None = None,
-                lengths: array | None = None) -> dict[int, array]:
-    """Per term and depth k, the k-th best impact among distinct groups (0 if fewer groups).
-
-    A single term's k-th best is a lower bound on a query's k-th best score, so
-    search can prune from the first list on instead of waiting for candidates.
-    ``upper`` (each list's largest impact, as in Weights) and ``lengths`` (each list's) only save
-    finding them again.
-    """
-    floors = {depth: array("H", bytes(2 * postings.n_terms)) for depth in FLOOR_DEPTHS}
-    ranker, offsets = _GroupRanker(postings, impacts, groups), postings.offsets
-    lengths = _list_lengths(offsets) if lengths is None else lengths
-    long_enough = map(le, repeat(min(FLOOR_DEPTHS)), lengths)
-    for term in compress(range(postings.n_terms), long_enough):
-        start, end = offsets[term], offsets[term + 1]
-        top = upper[term] if upper is not None else max(impacts[start:end])
-        ranked, n_groups = ranker.ranked(start, end, top >> 8)
-        for depth, floor in floors.items():
-            if n_groups >= depth:
-                floor[term] = ranked[depth - 1]
-    return floors
-
-
-class _GroupRanker:
-    """A posting list's groups ranked by their best impacts, as deep as its floors need.
-
-    Candidates: a long list's floors lie among its top impacts, so it is first cut down to the
-    postings whose impact's high byte reaches a level (found by byte-wide C scans) at which
-    enough groups remain.  Exact: every group with an impact at or above the level keeps its
-    best one there, and those outrank all the others.
-
-    Groups: each document is labelled with the first document of its group.  When every group's
-    documents are consecutive numbers (the chunks of one document, added together), a group's
-    postings are neighbours in a list, so comparing neighbouring labels finds the few repeats,
-    and each run keeps its best impact (the others become 0, which no floor counts); otherwise
-    a dict of labels keeps each group's best.
-    """
-
-    MARGIN = 1.5  # candidates sought per group needed: groups often hold several of a list's best postings
-
-    def __init__(self, postings, impacts: array, groups: array) -> None:
-        self.impacts, self.docs = impacts, postings.docs
-        self.high = impacts.tobytes()[1 if sys.byteorder == "little" else 0 :: 2]  # each impact >> 8
-        first: dict[int, int] = {}
-        self.label_of = list(map(first.setdefault, groups, range(len(groups))))
-        self.shared = len(first) < len(groups)  # some group holds several documents
-        self.consecutive = 1 + sum(map(ne, groups, groups[1:])) == len(first)  # one run of numbers per group
-        # per level, a byte table: byte >= level -> 1, else 0 (made here, not at import: searching never needs it)
-        self.at_least = [bytes(level) + b"\x01" * (256 - level) for level in range(256)]
-
-    def ranked(self, start: int, end: int, top_level: int) -> tuple[list[int], int]:
-        """The group maxima of the list at start:end (and zeros), best first, and how many groups they are:
-        all of them, or at least as many as the deepest floor the list is long enough for."""
-        want = FLOOR_DEPTHS[bisect_right(FLOOR_DEPTHS, end - start) - 1]
-        need = int(want * self.MARGIN)
-        while True:
-            cut = end - start >= 2 * need  # worth it only where at least half the list can go
-            level = self._level(start, end, need, top_level) if cut else 0
-            values, docs = self._at_least(start, end, level)
-            found = len(values)
-            values, n_groups = self._group_maxima(docs, values) if self.shared else (values, found)
-            if n_groups >= want or not level:
-                return sorted(values, reverse=True), n_groups
-            need = found + 2 * (want - n_groups)  # groups shared too many candidates: go deeper
-
-    def _level(self, start: int, end: int, need: int, top_level: int) -> int:
-        """The highest level (high byte) that at least ``need`` impacts of the list reach, by bisection."""
-        high, low, above = self.high[start:end], 0, top_level + 1  # every impact reaches 0, none top_level + 1
-        while above - low > 1:
-            middle = (low + above) // 2
-            if high.translate(self.at_least[middle]).count(1) >= need:
-                low = middle
-            else:
-                above = middle
-        return low
-
-    def _at_least(self, start: int, end: int, level: int) -> tuple:
-        """Impacts and documents of the list's postings whose high byte reaches ``level``."""
-        if not level:
-            return self.impacts[start:end], self.docs[start:end]
-        places = list(compress(range(start, end), self.high[start:end].translate(self.at_least[level])))
-        return list(map(self.impacts.__getitem__, places)), list(map(self.docs.__getitem__, places))
-
-    def _group_maxima(self, docs, values) -> tuple:
-        """Each group's best of ``values`` (with 0 for the rest of a group's), and the number of groups."""
-        labels = list(map(self.label_of.__getitem__, docs))
-        if not self.consecutive:
-            if len(set(labels)) == len(labels):
-                return values, len(values)
-            best = dict(sorted(zip(labels, values), key=itemgetter(1)))  # a group's last, so largest, impact
-            return list(best.values()), len(best)
-        repeat_at, n_groups = bytes(map(eq, labels, labels[1:])).find, len(values)
-        at = repeat_at(1)
-        while at >= 0:  # posting ``at`` shares a group with the next: pass the better impact on
-            if values[at] > values[at + 1]:
-                values[at + 1] = values[at]
-            values[at], n_groups, at = 0, n_groups - 1, repeat_at(1, at + 1)
-        return values, n_groups
-
-
 def _bm25(postings, dfs: array, lens: array, n_docs: int, avg_len: float, params) -> tuple:
     """bm25_impact for every posting as saturation tf / (tf + K), per posting, times idf * (k1 + 1), per term.
 
     idf depends only on a term's document frequency and K on a document's length, so each is
-    computed once per distinct value. BM25 queries need no idf: none is kept.
+    computed once per distinct value. BM25 queries need no idf: none is kept (see compute_weights).
     """
     k1, b = params.k1, params.b
     idf_of = {df: bm25_idf(df, n_docs) for df in set(dfs)}
     factors = array("d", map(mul, map(idf_of.__getitem__, dfs), repeat(k1 + 1.0)))
     norm_of = {length: bm25_length_norm(length, avg_len, k1, b) for length in set(lens)}
-    return _saturations(postings, lens, norm_of), factors, array("f")
+    return _saturations(postings, lens, norm_of), factors
 
 
 def _saturations(postings, lens: array, norm_of: dict) -> list[float] | array:
