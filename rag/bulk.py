@@ -21,6 +21,7 @@ from .workers import AnalysisWorker, WorkerError
 
 BULK_BATCH = 256  # documents stored in one transaction (and counted by the worker at a time)
 MAX_SHARE = 0.6  # of a batch's chunks counted in this process when there is a worker
+FIRST_SHARE = 0.4  # counted here from the first batch, before timings exist: both sides start cold
 MAX_SENT_CHARS = 1 << 22  # of text sent to the worker at once (~10 SciFact batches); more is counted here
 
 Batch = list[tuple[NewDocument, list[NewChunk]]]
@@ -84,7 +85,7 @@ class BatchIndexer:
         self._worker: AnalysisWorker | None = None  # the worker, once it has joined in
         self._ids: IdMap | None = None  # the worker's term ids -> the index's
         self._in_flight: tuple | None = None  # (keys, groups, chunks, records) of the chunks the worker counts
-        self.share = 0.0
+        self.share = FIRST_SHARE
         self._sent_at, self._here = 0.0, (0, 0.0)  # when the worker's chunks went; chunks counted here, seconds
 
     def add(self, batch: Batch) -> list[DocumentRecord]:
