@@ -53,9 +53,9 @@ class WeighingPart:
     scaled and rounded in one pass (no raw array is kept).
     """
 
-    def __init__(self, postings, parts, factors: array) -> None:
-        self.postings, self.parts, self.factors = postings, parts, factors
-        self.lengths = list_lengths(postings.offsets)
+    def __init__(self, postings, parts, factors: array, lengths: array) -> None:
+        """``lengths``: each list's length (its term's document frequency), as the model had them."""
+        self.postings, self.parts, self.factors, self.lengths = postings, parts, factors, lengths
         self._peaks: array | None = None
 
     def peaks(self) -> array:
@@ -78,8 +78,9 @@ class WeighingPart:
 
 def bm25_part(postings, lens: array, n_docs: int, avg_len: float, params: ScoringParams) -> WeighingPart:
     """The BM25 weighing of ``postings`` (all of an index's lists, or a run of them: see :func:`split_terms`)."""
-    parts, factors = _bm25(postings, list_lengths(postings.offsets), lens, n_docs, avg_len, params)
-    return WeighingPart(postings, parts, factors)
+    lengths = list_lengths(postings.offsets)
+    parts, factors = _bm25(postings, lengths, lens, n_docs, avg_len, params)
+    return WeighingPart(postings, parts, factors, lengths)
 
 
 def split_terms(postings, share: float = 0.5) -> tuple[Postings, Postings]:
@@ -114,8 +115,9 @@ def compute_weights(postings, lens: array, alive: bytearray, groups: array, para
     total = sum(compress(lens, alive))
     avg_len = total / n_docs if n_docs else 0.0
     if params.scoring != "bm25":
-        parts, factors, idf = _tfidf(postings, list_lengths(postings.offsets), len(lens), n_docs)
-        return _weighed(WeighingPart(postings, parts, factors), groups, idf, n_docs, avg_len)
+        lengths = list_lengths(postings.offsets)
+        parts, factors, idf = _tfidf(postings, lengths, len(lens), n_docs)
+        return _weighed(WeighingPart(postings, parts, factors, lengths), groups, idf, n_docs, avg_len)
     weigh = partial(bm25_part, lens=lens, n_docs=n_docs, avg_len=avg_len, params=params)
     if helper is None or postings.n_terms < 2:
         return _weighed(weigh(postings), groups, array("f"), n_docs, avg_len)
