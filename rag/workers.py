@@ -143,12 +143,7 @@ class AnalysisWorker:
         """The counts of the batch last submitted (waits for them)."""
         if not self.busy:
             raise WorkerError("no batch was submitted")
-        try:
-            parts = read_message(self._replies)
-        except OSError as exc:
-            raise WorkerError(f"the analysis worker's pipe failed: {exc}") from exc
-        if parts is None:
-            raise WorkerError("the analysis worker ended")
+        parts = self._reply()
         self.busy = False
         self.seconds = float(parts[-1])
         return _counted(parts[:-1])
@@ -173,6 +168,16 @@ class AnalysisWorker:
             write_message(self._requests, parts)
         except OSError as exc:  # BrokenPipeError: the child is gone
             raise WorkerError(f"the analysis worker is gone: {exc}") from exc
+
+    def _reply(self) -> list[bytes]:
+        """The child's next message (waits for it); WorkerError if it ended or its pipe failed."""
+        try:
+            parts = read_message(self._replies)
+        except OSError as exc:
+            raise WorkerError(f"the analysis worker's pipe failed: {exc}") from exc
+        if parts is None:
+            raise WorkerError("the analysis worker ended")
+        return parts
 
     def close(self) -> None:
         """End the child (closing its pipe ends it) and reap it."""
@@ -221,11 +226,10 @@ class RemoteWeighing:
         if self._failed:
             return None
         try:
-            parts = read_message(self._worker._replies)
-        except (OSError, WorkerError):
-            parts = None
-        self._failed = parts is None
-        return parts
+            return self._worker._reply()
+        except WorkerError:
+            self._failed = True
+            return None
 
 
 def _widen(fd: int) -> None:
