@@ -128,13 +128,13 @@ class AnalysisWorker:
     def reset(self) -> None:
         """Start counting in a new vocabulary (ids from 0), for a new ingestion."""
         if self.busy:
-            raise WorkerError("a batch is being counted: receive it first")
+            raise WorkerError("the worker is busy (a batch or a weighing): read its answer first")
         self._send([RESET])
 
     def submit(self, chunks: Sequence[tuple[str | None, str]], boost: int) -> None:
         """Send a batch of (heading, text) to be counted; its counts are :meth:`receive`'s."""
         if self.busy:
-            raise WorkerError("a batch is already being counted: receive it first")
+            raise WorkerError("the worker is busy (a batch or a weighing): read its answer first")
         headings = [heading or "" for heading, _ in chunks]
         self._send([*pack_strings(headings), *pack_strings([text for _, text in chunks]), b"%d" % boost])
         self.busy = True
@@ -152,7 +152,8 @@ class AnalysisWorker:
               params) -> RemoteWeighing | None:
         """Have the child weigh these posting lists under BM25 (a ``helper`` of
         :func:`tfidf.weights.compute_weights`); None if it cannot (it is busy, ended or gone).
-        An ingestion's last step: the child drops its vocabulary first, as a :meth:`reset` does."""
+        An ingestion's last step: the child drops its vocabulary first, as a :meth:`reset` does.
+        The worker stays busy (takes no batch) until the handle has read the weights or given up."""
         if self.busy or self.closed:
             return None
         numbers = array("d", [n_docs, avg_len, params.k1, params.b]).tobytes()
@@ -161,6 +162,7 @@ class AnalysisWorker:
             self._send([WEIGH, numbers, *(part for a in arrays for part in (a.typecode.encode(), a.tobytes()))])
         except WorkerError:
             return None
+        self.busy = True
         return RemoteWeighing(self)
 
     def _send(self, parts: list[bytes]) -> None:
@@ -219,6 +221,7 @@ class RemoteWeighing:
         parts = self._reply()
         if parts is None:
             return None
+        self._worker.busy = False  # its last reply: the child waits for requests again
         impacts, upper, *floors = (array("H", part) for part in parts)
         return impacts, upper, dict(zip(FLOOR_DEPTHS, floors))
 

@@ -78,6 +78,29 @@ def test_a_worker_weighs_half_the_lists_as_they_are_weighed_here(shared_data, ki
         worker.close()
 
 
+def test_a_weighing_worker_takes_no_batch_until_its_weights_are_read(shared_data):
+    library = Library(SQLiteStore.memory(), Settings())
+    library.index_chunks((key, key, (None, record.text)) for key, record in enumerate(records(shared_data, 50), 1))
+    index = library.index
+    postings = index.postings.merged(len(index.vocabulary), len(index.keys), None)
+    worker = AnalysisWorker("english")
+    try:
+        handle = worker.weigh(postings, index.lens, index.groups, 50, 100.0, index.params.scoring)
+        assert worker.weigh(postings, index.lens, index.groups, 50, 100.0, index.params.scoring) is None
+        with pytest.raises(WorkerError, match="busy"):
+            worker.submit(CHUNKS, 0)  # its reply would be read as the weighing's
+        with pytest.raises(WorkerError, match="busy"):
+            worker.reset()
+        assert len(handle.peaks()) == postings.n_terms
+        handle.quantise(1.0)
+        impacts, _, _ = handle.weights()
+        assert len(impacts) == len(postings.docs)
+        worker.submit(CHUNKS, 0)  # free again, in a fresh vocabulary
+        assert worker.receive() == BatchCounter(Analyzer()).count(CHUNKS, 0)
+    finally:
+        worker.close()
+
+
 class _KilledAfterPeaks:
     """The worker as a helper, killed once it has sent its peaks: its weights never come."""
 
