@@ -120,11 +120,18 @@ def read_queries(path: str) -> list[tuple[str, str]]:
     """(id, text) pairs from a JSON Lines file of {"_id", "text"} objects."""
     queries = []
     with open(path, encoding="utf-8") as handle:
-        for line in handle:
+        for number, line in enumerate(handle, 1):
             if line.strip():
-                item = json.loads(line)
-                queries.append((str(item.get("_id", item.get("id"))), item["text"]))
+                queries.append(_query(line, f"{path} line {number}"))
     return queries
+
+
+def _query(line: str, where: str) -> tuple[str, str]:
+    try:
+        item = json.loads(line)
+        return str(item.get("_id", item.get("id"))), str(item["text"])
+    except (ValueError, KeyError, AttributeError) as exc:  # not JSON, no "text", not an object
+        raise ValueError(f'{where} is not a query ({exc!r}): a line is a JSON object with "_id" and "text"') from None
 
 
 class NameTable:
@@ -170,29 +177,21 @@ def run_search(settings: Settings, queries_path: str, top_k: int, run_path: str,
                tag: str) -> int:
     """Rank documents for each query, one at a time, and write a TREC run."""
     started = time.perf_counter()
-    if not Path(settings.DATA_DIR).is_dir():  # not an empty run from a mistyped --data-dir
-        print(f"error: no data directory {settings.DATA_DIR}; build it with `python server.py ingest`",
-              file=sys.stderr)
-        return 2
-    try:
-        library = Library(open_store(settings.DATA_DIR, read_only=settings.READ_ONLY or None), settings)
-    except StoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    library = _open_for_search(settings)
+    if library is None:
         return 2
     names = NameTable(library.store.document_names())
     library.refresh()
-    load_s = time.perf_counter() - started
-    rss_loaded = rss_mb()
-    latencies, lines = [], []
-    queries, cpu_started = read_queries(queries_path), time.process_time()
-    for qid, text in queries:
-        t0 = time.perf_counter()
-        hits = library.search_keys(library.analyzer.terms(text), top_k)
-        ranked = zip(names.names([h.group for h in hits]), [h.score for h in hits])
-        latencies.append((time.perf_counter() - t0) * 1000)
-        lines += [f"{qid} Q0 {doc} {rank} {score:.6f} {tag}\n" for rank, (doc, score) in enumerate(ranked, 1)]
-    cpu_ms = (time.process_time() - cpu_started) * 1000 / max(len(queries), 1)
-    Path(run_path).write_text("".join(lines))
+    load_s, rss_loaded = time.perf_counter() - started, rss_mb()
+    try:
+        queries, run = read_queries(queries_path), open(run_path, "w", encoding="utf-8")
+    except (OSError, ValueError) as exc:  # a file missing or unwritable, a line that is not a query
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with run:  # written as it goes: memory stays the index's
+        cpu_started = time.process_time()
+        latencies = [_search_one(library, names, qid, text, top_k, tag, run) for qid, text in queries]
+        cpu_ms = (time.process_time() - cpu_started) * 1000 / max(len(queries), 1)
     stats = {"load_s": load_s, "latencies_ms": latencies, "rss_mb_after_load": rss_loaded, "rss_mb_end": rss_mb(),
              "queries": len(latencies), "mean_ms": sum(latencies) / len(latencies) if latencies else 0.0,
              "search_cpu_ms_mean": cpu_ms}
@@ -201,3 +200,26 @@ def run_search(settings: Settings, queries_path: str, top_k: int, run_path: str,
     print(f"{len(latencies)} queries, mean {stats['mean_ms']:.3f} ms, load {load_s * 1000:.0f} ms,"
           f" RSS {rss_loaded:.1f} MB", file=sys.stderr)
     return 0
+
+
+def _open_for_search(settings: Settings) -> Library | None:
+    """The library in DATA_DIR, or None (the reason printed) if there is none to search."""
+    if not Path(settings.DATA_DIR).is_dir():  # not an empty run from a mistyped --data-dir
+        print(f"error: no data directory {settings.DATA_DIR}; build it with `python server.py ingest`",
+              file=sys.stderr)
+        return None
+    try:
+        return Library(open_store(settings.DATA_DIR, read_only=settings.READ_ONLY or None), settings)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def _search_one(library: Library, names: NameTable, qid: str, text: str, top_k: int, tag: str, run) -> float:
+    """Rank documents for one query and write its lines; the milliseconds the ranking took."""
+    started = time.perf_counter()
+    hits = library.search_keys(library.analyzer.terms(text), top_k)
+    ranked = zip(names.names([h.group for h in hits]), [h.score for h in hits])
+    elapsed = (time.perf_counter() - started) * 1000
+    run.writelines(f"{qid} Q0 {doc} {rank} {score:.6f} {tag}\n" for rank, (doc, score) in enumerate(ranked, 1))
+    return elapsed
