@@ -1,0 +1,93 @@
+"""What holding an index costs in RSS: a bare interpreter, a process holding only the index, and our search command.
+
+    .venv/bin/python bench/index_rss.py --data-dir DIR --queries QUERIES.jsonl [--runs 5]
+
+Each figure comes from a fresh process, the three kinds alternated, read from ``/proc/self/statm``
+(what psutil reads on Linux) with nothing imported for it:
+
+- bare: ``python -c`` that only reads its RSS;
+- index: ``tfidf`` loading ``DIR/index.tfidx`` (memory-mapped, copied, closed) and an ``Analyzer``,
+  then every query searched (top 100, by document); no SQLite, no record ids, no command line;
+- search: ``server.py search`` on the same ``DIR`` (SQLite opened, record ids loaded, argparse and
+  pathlib imported), its ``rss_mb_after_load`` and ``rss_mb_end``.
+
+Prints medians (MiB) and the differences from bare, and a Markdown row for BENCHMARKS.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+STATM = "int(open('/proc/self/statm').read().split()[1]) * 4096 / 2**20"
+BARE = f"print({STATM})"
+# Only what holding and searching the index needs is imported before the first reading.
+INDEX = f"""
+import mmap, sys
+sys.path.insert(0, {str(REPO)!r})
+from tfidf import Analyzer, load_index
+with open(sys.argv[1], "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+    index, _ = load_index(view)
+analyzer = Analyzer()
+loaded = {STATM}
+import json
+with open(sys.argv[2], encoding="utf-8") as lines:
+    texts = [json.loads(line)["text"] for line in lines if line.strip()]
+hits = sum(len(index.search(analyzer.terms(text), 100, by_group=True)) for text in texts)
+print(loaded, {STATM}, hits)
+"""
+
+
+def bare(python: str) -> float:
+    return float(subprocess.run([python, "-c", BARE], capture_output=True, text=True, check=True).stdout)
+
+
+def index_only(python: str, data_dir: Path, queries: Path) -> tuple[float, float]:
+    out = subprocess.run([python, "-c", INDEX, str(data_dir / "index.tfidx"), str(queries)],
+                         capture_output=True, text=True, check=True).stdout.split()
+    if int(out[2]) == 0:
+        raise SystemExit("the index process found nothing: is DIR a built DATA_DIR?")
+    return float(out[0]), float(out[1])
+
+
+def search_command(python: str, data_dir: Path, queries: Path) -> tuple[float, float]:
+    with tempfile.TemporaryDirectory() as scratch:
+        stats = Path(scratch) / "stats.json"
+        subprocess.run([python, str(REPO / "server.py"), "search", "--data-dir", str(data_dir), "--queries",
+                        str(queries), "--top-k", "100", "--run", str(Path(scratch) / "run.trec"), "--stats",
+                        str(stats)], capture_output=True, check=True)
+        reported = json.loads(stats.read_text())
+    return reported["rss_mb_after_load"], reported["rss_mb_end"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--queries", type=Path, required=True)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--python", default=str(REPO / ".venv" / "bin" / "python"))
+    args = parser.parse_args()
+    figures: dict[str, list] = {"bare": [], "index": [], "search": []}
+    for _ in range(args.runs):
+        figures["bare"].append(bare(args.python))
+        figures["index"].append(index_only(args.python, args.data_dir, args.queries))
+        figures["search"].append(search_command(args.python, args.data_dir, args.queries))
+    base = statistics.median(figures["bare"])
+    print(f"bare interpreter: {base:.2f} MiB (median of {args.runs})")
+    row = [f"{base:.2f}"]
+    for kind in ("index", "search"):
+        loaded = statistics.median(f[0] for f in figures[kind])
+        end = statistics.median(f[1] for f in figures[kind])
+        print(f"{kind:6s}: after load {loaded:.2f} MiB (+{loaded - base:.2f}), after the queries {end:.2f} "
+              f"(+{end - base:.2f})")
+        row += [f"{loaded:.2f} (+{loaded - base:.2f})", f"{end:.2f} (+{end - base:.2f})"]
+    print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
