@@ -129,9 +129,12 @@ def read_queries(path: str) -> list[tuple[str, str]]:
 def _query(line: str, where: str) -> tuple[str, str]:
     try:
         item = json.loads(line)
-        return str(item.get("_id", item.get("id"))), str(item["text"])
-    except (ValueError, KeyError, AttributeError) as exc:  # not JSON, no "text", not an object
+        qid, text = item.get("_id", item.get("id")), item["text"]
+        if not isinstance(text, str):
+            raise TypeError(f'"text" is {type(text).__name__}')
+    except (ValueError, KeyError, AttributeError, TypeError) as exc:  # not JSON, not an object, no text
         raise ValueError(f'{where} is not a query ({exc!r}): a line is a JSON object with "_id" and "text"') from None
+    return str(qid), text
 
 
 class NameTable:

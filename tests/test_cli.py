@@ -325,8 +325,10 @@ def test_search_refuses_a_missing_or_broken_data_dir(tmp_path, shared_data):
 def test_search_refuses_missing_or_malformed_queries_and_an_unwritable_run(scifact_data, shared_data, tmp_path):
     queries = shared_data / "beir" / "scifact" / "queries.jsonl"
     (tmp_path / "bad.jsonl").write_text('{"_id": "1", "text": "cells"}\n{"_id": "2"}\n')
+    (tmp_path / "null.jsonl").write_text('{"_id": "1", "text": "cells"}\n\n{"_id": "3", "text": null}\n')
     cases = [(tmp_path / "none.jsonl", tmp_path / "r", "none.jsonl"),
-             (tmp_path / "bad.jsonl", tmp_path / "r", "line 2"), (queries, tmp_path / "no-dir" / "r", "no-dir")]
+             (tmp_path / "bad.jsonl", tmp_path / "r", "line 2"), (tmp_path / "null.jsonl", tmp_path / "r", "line 3"),
+             (queries, tmp_path / "no-dir" / "r", "no-dir")]
     for queries_path, run_path, named in cases:
         run = cli("search", "--data-dir", scifact_data, "--queries", queries_path, "--run", run_path)
         assert run.returncode == 2 and run.out.startswith("error: ") and named in run.out, run.out
