@@ -15,7 +15,8 @@ PACKAGES = ("bm25s", "PyStemmer", "rank-bm25", "scikit-learn", "numpy", "scipy",
 # A bare interpreter's RSS, measured as each side measures itself: the peers' harness imports psutil
 # (~4 MiB); our search command reads /proc/self/statm and imports nothing for it.
 RSS_PROBE = "import psutil; print(psutil.Process().memory_info().rss)"
-BARE_RSS_PROBE = "import os; print(int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE'))"
+STATM_BYTES = "int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')"  # an expression (os)
+BARE_RSS_PROBE = f"import os; print({STATM_BYTES})"
 
 
 def package_versions() -> dict[str, str | None]:

@@ -24,11 +24,15 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-STATM = "int(open('/proc/self/statm').read().split()[1]) * 4096 / 2**20"
-BARE = f"print({STATM})"
+if __package__ in (None, ""):
+    sys.path.insert(0, str(REPO))
+
+from bench.env_info import BARE_RSS_PROBE, STATM_BYTES, baseline_rss_mb  # noqa: E402
+
+STATM = f"{STATM_BYTES} / 2**20"
 # Only what holding and searching the index needs is imported before the first reading.
 INDEX = f"""
-import mmap, sys
+import mmap, os, sys
 sys.path.insert(0, {str(REPO)!r})
 from tfidf import Analyzer, load_index
 with open(sys.argv[1], "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
@@ -44,7 +48,10 @@ print(loaded, {STATM}, hits)
 
 
 def bare(python: str) -> float:
-    return float(subprocess.run([python, "-c", BARE], capture_output=True, text=True, check=True).stdout)
+    rss = baseline_rss_mb(python, BARE_RSS_PROBE)
+    if rss is None:
+        raise SystemExit(f"{python} could not report its RSS from /proc/self/statm")
+    return rss
 
 
 def index_only(python: str, data_dir: Path, queries: Path) -> tuple[float, float]:
