@@ -62,10 +62,8 @@ def test_a_worker_counts_what_a_batch_counter_counts_and_goes_when_closed():
 
 @pytest.mark.parametrize("kill", [None, "before", "after peaks"])
 def test_a_worker_weighs_half_the_lists_as_they_are_weighed_here(shared_data, kill):
-    library = Library(SQLiteStore.memory(), Settings())
-    library.index_chunks((key, key, (None, record.text)) for key, record in enumerate(records(shared_data, 300), 1))
-    postings = library.index.postings.merged(len(library.index.vocabulary), len(library.index.keys), None)
-    index, params = library.index, library.index.params.scoring
+    index, postings = indexed(shared_data, 300)
+    params = index.params.scoring
     expected = compute_weights(postings, index.lens, index.alive, index.groups, params)
     worker = AnalysisWorker("english")
     try:
@@ -79,10 +77,7 @@ def test_a_worker_weighs_half_the_lists_as_they_are_weighed_here(shared_data, ki
 
 
 def test_a_weighing_worker_takes_no_batch_until_its_weights_are_read(shared_data):
-    library = Library(SQLiteStore.memory(), Settings())
-    library.index_chunks((key, key, (None, record.text)) for key, record in enumerate(records(shared_data, 50), 1))
-    index = library.index
-    postings = index.postings.merged(len(index.vocabulary), len(index.keys), None)
+    index, postings = indexed(shared_data, 50)
     worker = AnalysisWorker("english")
     try:
         handle = worker.weigh(postings, index.lens, index.groups, 50, 100.0, index.params.scoring)
@@ -131,6 +126,14 @@ def test_a_killed_worker_is_reported_not_waited_for():
             worker.receive()
     finally:
         worker.close()
+
+
+def indexed(shared_data: Path, count: int) -> tuple:
+    """An index of the first ``count`` SciFact records, one chunk each, and its postings merged."""
+    library = Library(SQLiteStore.memory(), Settings())
+    library.index_chunks((key, key, (None, record.text)) for key, record in enumerate(records(shared_data, count), 1))
+    index = library.index
+    return index, index.postings.merged(len(index.vocabulary), len(index.keys), None)
 
 
 def records(shared_data: Path, count: int) -> list:
