@@ -148,15 +148,15 @@ class AnalysisWorker:
         self.seconds = float(parts[-1])
         return _counted(parts[:-1])
 
-    def weigh(self, postings, lens: array, groups: array, n_docs: int, avg_len: float,
-              params) -> RemoteWeighing | None:
-        """Have the child weigh these posting lists under BM25 (a ``helper`` of
+    def weigh(self, postings, lens: array, groups: array, n_docs: int, avg_len: float, params,
+              step: float) -> RemoteWeighing | None:
+        """Have the child weigh these posting lists under BM25 at ``step`` (a ``helper`` of
         :func:`tfidf.weights.compute_weights`); None if it cannot (it is busy, ended or gone).
         An ingestion's last step: the child drops its vocabulary first, as a :meth:`reset` does.
         The worker stays busy (takes no batch) until the handle has read the weights or given up."""
         if self.busy or self.closed:
             return None
-        numbers = array("d", [n_docs, avg_len, params.k1, params.b]).tobytes()
+        numbers = array("d", [n_docs, avg_len, params.k1, params.b, step]).tobytes()
         arrays = (postings.offsets, postings.docs, postings.tfs, lens, groups)
         try:
             self._send([WEIGH, numbers, *(part for a in arrays for part in (a.typecode.encode(), a.tobytes()))])
@@ -198,41 +198,22 @@ class AnalysisWorker:
 
 
 class RemoteWeighing:
-    """The parent's handle on posting lists the child weighs: what :class:`tfidf.weights.WeighingPart`
-    does, over the pipes; every method gives None (or does nothing) once the child has failed."""
+    """The parent's handle on posting lists the child weighs."""
 
     def __init__(self, worker: AnalysisWorker) -> None:
-        self._worker, self._failed = worker, False
-
-    def peaks(self) -> array | None:
-        parts = self._reply()
-        return None if parts is None else array("d", parts[0])
-
-    def quantise(self, step: float) -> None:
-        if not self._failed:
-            try:
-                self._worker._send([array("d", [step]).tobytes()])
-            except WorkerError:
-                self._failed = True
+        self._worker = worker
 
     def weights(self) -> tuple[array, array, dict[int, array]] | None:
+        """What :meth:`tfidf.weights.WeighingPart.quantise` gives, from the child (waits for it); None if it failed."""
         from tfidf.floors import FLOOR_DEPTHS
 
-        parts = self._reply()
-        if parts is None:
+        try:
+            parts = self._worker._reply()
+        except WorkerError:
             return None
-        self._worker.busy = False  # its last reply: the child waits for requests again
+        self._worker.busy = False  # its reply: the child waits for requests again
         impacts, upper, *floors = (array("H", part) for part in parts)
         return impacts, upper, dict(zip(FLOOR_DEPTHS, floors))
-
-    def _reply(self) -> list[bytes] | None:
-        if self._failed:
-            return None
-        try:
-            return self._worker._reply()
-        except WorkerError:
-            self._failed = True
-            return None
 
 
 def _widen(fd: int) -> None:
@@ -281,7 +262,7 @@ def _serve(requests, replies, language: str) -> None:
             continue
         if parts[0] == WEIGH:  # an ingestion's last step: its vocabulary goes first (~3 MB)
             counter = None
-            _weigh(parts[1:], requests, replies)
+            _weigh(parts[1:], replies)
             continue
         if counter is None:
             counter = BatchCounter(Analyzer(language, cache_size=STEM_CACHE))
@@ -292,20 +273,16 @@ def _serve(requests, replies, language: str) -> None:
                                 batch.ends.tobytes(), b"%.6f" % (time.perf_counter() - started)])
 
 
-def _weigh(parts: list[bytes], requests, replies) -> None:
-    """Weigh the posting lists a :data:`WEIGH` request holds: their peaks, then, given the step, their weights."""
+def _weigh(parts: list[bytes], replies) -> None:
+    """Weigh the posting lists a :data:`WEIGH` request holds, and send their impacts, ceilings and floors."""
     from tfidf.floors import FLOOR_DEPTHS
     from tfidf.postings import Postings
     from tfidf.scoring import ScoringParams
     from tfidf.weights import bm25_part
 
-    n_docs, avg_len, k1, b = array("d", parts[0])
+    n_docs, avg_len, k1, b, step = array("d", parts[0])
     offsets, docs, tfs, lens, groups = (array(code.decode(), data) for code, data in zip(parts[1::2], parts[2::2]))
     part = bm25_part(Postings(offsets=offsets, docs=docs, tfs=tfs), lens, int(n_docs), avg_len,
                      ScoringParams("bm25", k1, b))
-    write_message(replies, [part.peaks().tobytes()])
-    step = read_message(requests)
-    if step is None:
-        return
-    impacts, upper, floors = part.quantise(array("d", step[0])[0], groups)
+    impacts, upper, floors = part.quantise(step, groups)
     write_message(replies, [impacts.tobytes(), upper.tobytes(), *(floors[depth].tobytes() for depth in FLOOR_DEPTHS)])

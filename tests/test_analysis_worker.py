@@ -60,7 +60,7 @@ def test_a_worker_counts_what_a_batch_counter_counts_and_goes_when_closed():
     assert not psutil.pid_exists(worker.pid) or psutil.Process(worker.pid).status() == psutil.STATUS_ZOMBIE
 
 
-@pytest.mark.parametrize("kill", [None, "before", "after peaks"])
+@pytest.mark.parametrize("kill", [None, "before", "while weighing"])
 def test_a_worker_weighs_half_the_lists_as_they_are_weighed_here(shared_data, kill):
     index, postings = indexed(shared_data, 300)
     params = index.params.scoring
@@ -70,7 +70,7 @@ def test_a_worker_weighs_half_the_lists_as_they_are_weighed_here(shared_data, ki
         if kill == "before":
             os.kill(worker.pid, signal.SIGKILL)
             worker.close()
-        helper = worker if kill != "after peaks" else _KilledAfterPeaks(worker)
+        helper = worker if kill != "while weighing" else _KilledWhileWeighing(worker)
         assert compute_weights(postings, index.lens, index.alive, index.groups, params, helper) == expected
     finally:
         worker.close()
@@ -80,14 +80,12 @@ def test_a_weighing_worker_takes_no_batch_until_its_weights_are_read(shared_data
     index, postings = indexed(shared_data, 50)
     worker = AnalysisWorker("english")
     try:
-        handle = worker.weigh(postings, index.lens, index.groups, 50, 100.0, index.params.scoring)
-        assert worker.weigh(postings, index.lens, index.groups, 50, 100.0, index.params.scoring) is None
+        handle = worker.weigh(postings, index.lens, index.groups, 50, 100.0, index.params.scoring, 1.0)
+        assert worker.weigh(postings, index.lens, index.groups, 50, 100.0, index.params.scoring, 1.0) is None
         with pytest.raises(WorkerError, match="busy"):
             worker.submit(CHUNKS, 0)  # its reply would be read as the weighing's
         with pytest.raises(WorkerError, match="busy"):
             worker.reset()
-        assert len(handle.peaks()) == postings.n_terms
-        handle.quantise(1.0)
         impacts, _, _ = handle.weights()
         assert len(impacts) == len(postings.docs)
         worker.submit(CHUNKS, 0)  # free again, in a fresh vocabulary
@@ -96,22 +94,15 @@ def test_a_weighing_worker_takes_no_batch_until_its_weights_are_read(shared_data
         worker.close()
 
 
-class _KilledAfterPeaks:
-    """The worker as a helper, killed once it has sent its peaks: its weights never come."""
+class _KilledWhileWeighing:
+    """The worker as a helper, killed once it has been asked to weigh: its weights never come."""
 
     def __init__(self, worker: AnalysisWorker) -> None:
         self.worker = worker
 
     def weigh(self, *args, **kwargs):
         handle = self.worker.weigh(*args, **kwargs)
-        peaks = handle.peaks
-
-        def peaks_then_die():
-            found = peaks()
-            os.kill(self.worker.pid, signal.SIGKILL)
-            return found
-
-        handle.peaks = peaks_then_die
+        os.kill(self.worker.pid, signal.SIGKILL)
         return handle
 
 

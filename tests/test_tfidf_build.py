@@ -5,6 +5,7 @@ import random
 from array import array
 from collections import Counter
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from tfidf.postings import MAX_TF, Postings, doc_typecode
@@ -103,8 +104,11 @@ def test_weights_equal_the_per_posting_formulas():
         idf = bm25_idf(end - start, sum(alive))
         raw += [bm25_impact(tf, idf, bm25_length_norm(lens[doc], avg_len, 1.5, 0.9), 1.5)
                 for doc, tf in zip(postings.docs[start:end], postings.tfs[start:end])]
-    top = max(raw)
+    min_df = min(end - start for start, end in map(postings.span, range(postings.n_terms)) if end > start)
+    top = bm25_idf(min_df, sum(alive)) * (1.5 + 1) * (1 + 1e-9)  # the ceiling: no impact can reach it
+    assert max(raw) < top
     assert list(weights.impacts) == [round(value * LEVELS / top) for value in raw]
+    assert weights.scale == top / LEVELS
     assert len(weights.idf) == 0  # BM25 queries weigh terms by count: no idf kept
     assert list(weights.upper) == [max(weights.impacts[slice(*postings.span(t))], default=0)
                                    for t in range(postings.n_terms)]
@@ -118,30 +122,34 @@ def test_weights_equal_the_per_posting_formulas():
 
 class _Away:
     """A helper that weighs its part in this process (the seam the ingest worker plugs into), or gives up
-    at ``gives_up``: when asked to weigh, for the peaks, or for the weights."""
+    at ``gives_up``: when asked to weigh, or for the weights."""
 
     def __init__(self, gives_up: str | None = None) -> None:
         self.gives_up, self.asked = gives_up, []
 
-    def weigh(self, postings, lens, groups, n_docs, avg_len, params):
+    def weigh(self, postings, lens, groups, n_docs, avg_len, params, step):
         self.asked.append(postings.n_terms)
         if self.gives_up == "weigh":
             return None
-        self.part, self.groups = bm25_part(postings, lens, n_docs, avg_len, params), groups
+        self.part, self.groups, self.step = bm25_part(postings, lens, n_docs, avg_len, params), groups, step
         return self
-
-    def peaks(self):
-        return None if self.gives_up == "peaks" else self.part.peaks()
-
-    def quantise(self, step: float) -> None:
-        self.step = step
 
     def weights(self):
         return None if self.gives_up == "weights" else self.part.quantise(self.step, self.groups)
 
 
+@pytest.mark.parametrize("k1", [0.0, 1.2, 100.0])
+def test_no_impact_reaches_past_the_levels_whatever_k1(k1):
+    """The ceiling bounds every impact: with k1 = 0 a term in one document weighs exactly the rarest idf."""
+    postings = Postings(offsets=array("I", [0, 1, 3]), docs=array("H", [0, 0, 1]), tfs=array("B", [255, 1, 200]))
+    lens, alive, groups = array("I", [256, 201]), bytearray(b"\x01\x01"), array("q", [0, 1])
+    weights = compute_weights(postings, lens, alive, groups, ScoringParams("bm25", k1, 0.0))
+    assert max(weights.impacts) <= LEVELS
+    assert max(weights.impacts) == LEVELS or k1 > 0
+
+
 @settings(max_examples=40, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.sampled_from([None, "weigh", "peaks", "weights"]))
+@given(st.integers(0, 2**32 - 1), st.sampled_from([None, "weigh", "weights"]))
 def test_weights_weighed_in_two_parts_are_the_weights_weighed_whole(seed, gives_up):
     postings, lens, alive, groups = _random_index(seed, n_docs=300, n_terms=random.Random(seed).randint(2, 80))
     params = ScoringParams("bm25", 1.2, 0.75)

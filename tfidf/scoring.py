@@ -42,6 +42,12 @@ def bm25_impact(tf: int, idf: float, norm: float, k1: float) -> float:
     return idf * tf * (k1 + 1.0) / (tf + norm)
 
 
+def bm25_ceiling(min_df: int, n_docs: int, k1: float) -> float:
+    """A bound no BM25 impact reaches: idf(min df, N) * (k1 + 1), the rarest term's idf times the most
+    any tf / (tf + K) can give (it is below 1, or 1 when k1 = 0), with a hair to spare for rounding."""
+    return max(bm25_idf(min_df, n_docs), 0.0) * (k1 + 1.0) * (1.0 + 1e-9) or 1.0
+
+
 def smooth_idf(df: int, n_docs: int) -> float:
     """Smoothed idf as in scikit-learn: ln((1 + N) / (1 + df)) + 1."""
     return math.log((1.0 + n_docs) / (1.0 + df)) + 1.0

@@ -1,16 +1,17 @@
 """Impacts: the per-posting weights a model derives from the collection statistics.
 
-Each impact is quantised to 16 bits against the largest one in the index, so
-a document's score is an exact integer sum (times ``scale``): the order in
-which terms are added cannot change it, which keeps pruning safe and makes an
-index that saw any sequence of adds and deletes score exactly like one built
-from its survivors.  Recomputed, lazily, whenever the collection changes.
+Each impact is quantised to 16 bits against a top, so a document's score is an
+exact integer sum (times ``scale``): the order in which terms are added cannot
+change it, which keeps pruning safe and makes an index that saw any sequence of
+adds and deletes score exactly like one built from its survivors.  Recomputed,
+lazily, whenever the collection changes.
 
-BM25 weighs each list on its own once the collection's statistics and the
-step are known, so a :class:`WeighingPart` weighs a run of terms in two steps
-(its peaks, then, given the step every part shares, its impacts): bulk
-ingestion hands half the terms to its worker process and weighs the other
-half meanwhile (see :func:`compute_weights`'s ``helper``).
+Under BM25 the top is a ceiling known from the document count alone
+(:func:`~tfidf.scoring.bm25_ceiling`, from the document count and the
+shortest list: within 9% of the largest impact on the shared collections), and each list is weighed on its own: bulk ingestion hands
+half the lists to its worker process and weighs the other half meanwhile, with
+nothing to agree on midway (see :func:`compute_weights`'s ``helper``).  TF-IDF's
+top is its largest impact.
 """
 from __future__ import annotations
 
@@ -24,10 +25,11 @@ from operator import add, mul, truediv
 
 from .floors import FLOOR_DEPTHS, list_lengths, term_floors
 from .postings import Postings, consume
-from .scoring import ScoringParams, bm25_idf, bm25_length_norm, l2_norm, smooth_idf, sublinear_tf
+from .scoring import ScoringParams, bm25_ceiling, bm25_idf, bm25_length_norm, l2_norm, smooth_idf, sublinear_tf
 
 LEVELS = 0xFFFF
 TERM_COST = 1.75  # weighing a list costs about as much as this many postings, on top of its postings
+HERE_SHARE = 0.5  # of the weighing done in this process when a helper weighs the rest
 __all__ = ["FLOOR_DEPTHS", "LEVELS", "Weights", "WeighingPart", "bm25_part", "compute_weights", "split_terms",
            "term_floors"]
 
@@ -45,12 +47,11 @@ class Weights(namedtuple("Weights", "impacts upper floors idf scale n_docs avg_l
 
 
 class WeighingPart:
-    """Posting lists whose raw impacts are a part per posting times a factor per term, weighed in two steps.
+    """Posting lists whose raw impacts are a part per posting times a factor per term.
 
     A positive factor and rounding never reverse an order, so a list's largest part times its
-    factor is its largest raw impact, its peak: the step (LEVELS / the largest peak of every
-    part) and the ceilings come from one max per list, then each posting is multiplied out,
-    scaled and rounded in one pass (no raw array is kept).
+    factor is its largest raw impact, its peak: the ceilings (and TF-IDF's top) come from one max
+    per list, then each posting is multiplied out, scaled and rounded in one pass (no raw array is kept).
     """
 
     def __init__(self, postings, parts, factors: array, lengths: array) -> None:
@@ -106,10 +107,10 @@ def compute_weights(postings, lens: array, alive: bytearray, groups: array, para
                     helper=None) -> Weights:
     """Impacts for every posting under ``params`` (BM25 or cosine TF-IDF).
 
-    ``helper`` (used under BM25): weighs half the lists elsewhere meanwhile. ``helper.weigh(postings,
-    lens, groups, n_docs, avg_len, params)`` starts a part and gives a handle whose ``peaks()``,
-    ``quantise(step)`` (which only sends) and ``weights()`` mirror :class:`WeighingPart`'s; a None from
-    any of them means it gave up, and that part is weighed here.  The weights are the same either way.
+    ``helper`` (used under BM25): weighs some of the lists elsewhere meanwhile. ``helper.weigh(postings,
+    lens, groups, n_docs, avg_len, params, step)`` starts a part and gives a handle whose ``weights()``
+    gives what :meth:`WeighingPart.quantise` would; a None from either means it gave up, and that
+    part is weighed here.  The weights are the same either way.
     """
     n_docs = sum(alive)
     total = sum(compress(lens, alive))
@@ -117,53 +118,26 @@ def compute_weights(postings, lens: array, alive: bytearray, groups: array, para
     if params.scoring != "bm25":
         lengths = list_lengths(postings.offsets)
         parts, factors, idf = _tfidf(postings, lengths, len(lens), n_docs)
-        return _weighed(WeighingPart(postings, parts, factors, lengths), groups, idf, n_docs, avg_len)
+        part = WeighingPart(postings, parts, factors, lengths)
+        return _weighed(part, max(part.peaks(), default=0.0) or 1.0, groups, idf, n_docs, avg_len)
+    top = bm25_ceiling(min(filter(None, list_lengths(postings.offsets)), default=1), n_docs, params.k1)
     weigh = partial(bm25_part, lens=lens, n_docs=n_docs, avg_len=avg_len, params=params)
     if helper is None or postings.n_terms < 2:
-        return _weighed(weigh(postings), groups, array("f"), n_docs, avg_len)
-    start = partial(helper.weigh, lens=lens, groups=groups, n_docs=n_docs, avg_len=avg_len, params=params)
-    return _weighed_in_two(postings, weigh, start, groups, n_docs, avg_len)
-
-
-def _weighed_in_two(postings, weigh, start, groups: array, n_docs: int, avg_len: float) -> Weights:
-    """BM25 weights, the first half of the lists weighed here while ``start`` has the rest weighed away."""
-    mine, theirs = split_terms(postings)
-    away = start(theirs)
-    here = weigh(mine)
-    their_peaks = away.peaks() if away is not None else None
-    if their_peaks is None:
-        away = _WeighedHere(weigh(theirs), groups)
-        their_peaks = away.peaks()
-    top = max(max(here.peaks(), default=0.0), max(their_peaks, default=0.0)) or 1.0
-    away.quantise(LEVELS / top)
-    impacts, upper, floors = here.quantise(LEVELS / top, groups)
-    rest = away.weights() or weigh(theirs).quantise(LEVELS / top, groups)
+        return _weighed(weigh(postings), top, groups, array("f"), n_docs, avg_len)
+    mine, theirs = split_terms(postings, HERE_SHARE)
+    away = helper.weigh(theirs, lens=lens, groups=groups, n_docs=n_docs, avg_len=avg_len, params=params,
+                        step=LEVELS / top)
+    impacts, upper, floors = weigh(mine).quantise(LEVELS / top, groups)
+    rest = (away.weights() if away is not None else None) or weigh(theirs).quantise(LEVELS / top, groups)
     impacts += rest[0]
     upper += rest[1]
     floors = {depth: floor + rest[2][depth] for depth, floor in floors.items()}
     return Weights(impacts, upper, floors, array("f"), top / LEVELS, n_docs, avg_len)
 
 
-def _weighed(part: WeighingPart, groups: array, idf: array, n_docs: int, avg_len: float) -> Weights:
-    top = max(part.peaks(), default=0.0) or 1.0
+def _weighed(part: WeighingPart, top: float, groups: array, idf: array, n_docs: int, avg_len: float) -> Weights:
     impacts, upper, floors = part.quantise(LEVELS / top, groups)
     return Weights(impacts, upper, floors, idf, top / LEVELS, n_docs, avg_len)
-
-
-class _WeighedHere:
-    """A helper's handle for a part weighed in this process after all (the helper gave up)."""
-
-    def __init__(self, part: WeighingPart, groups: array) -> None:
-        self._part, self._groups, self._step = part, groups, 1.0
-
-    def peaks(self) -> array:
-        return self._part.peaks()
-
-    def quantise(self, step: float) -> None:
-        self._step = step
-
-    def weights(self) -> tuple[array, array, dict[int, array]]:
-        return self._part.quantise(self._step, self._groups)
 
 
 def _list_maxima(offsets: array, lengths: array, values) -> map:
