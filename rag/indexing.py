@@ -12,6 +12,7 @@ from itertools import compress
 
 from store import Store
 from tfidf import Analyzer, IndexFormatError, IndexParams, InvertedIndex, ScoringParams, dump_index, load_index
+from tfidf.weights import WEIGHTS_VERSION
 
 from .settings import Settings
 
@@ -31,7 +32,7 @@ def index_params(settings: Settings) -> IndexParams:
 
 def signature(settings: Settings) -> dict:
     """What must match for a saved index to be reused."""
-    return {"analysis": ANALYSIS_VERSION, "language": settings.LANGUAGE, "title_boost": settings.TITLE_BOOST,
+    return {"analysis": ANALYSIS_VERSION, "weights": WEIGHTS_VERSION, "language": settings.LANGUAGE, "title_boost": settings.TITLE_BOOST,
             "scoring": settings.SCORING, "k1": settings.BM25_K1, "b": settings.BM25_B,
             "max_features": settings.MAX_FEATURES}
 

@@ -28,10 +28,11 @@ from .postings import Postings, consume
 from .scoring import ScoringParams, bm25_ceiling, bm25_idf, bm25_length_norm, l2_norm, smooth_idf, sublinear_tf
 
 LEVELS = 0xFFFF
+WEIGHTS_VERSION = 2  # bump when the same postings would weigh differently (2: BM25's top is a ceiling)
 TERM_COST = 1.75  # weighing a list costs about as much as this many postings, on top of its postings
 HERE_SHARE = 0.5  # of the weighing done in this process when a helper weighs the rest
-__all__ = ["FLOOR_DEPTHS", "LEVELS", "Weights", "WeighingPart", "bm25_part", "compute_weights", "split_terms",
-           "term_floors"]
+__all__ = ["FLOOR_DEPTHS", "LEVELS", "WEIGHTS_VERSION", "Weights", "WeighingPart", "bm25_part", "compute_weights",
+           "split_terms", "term_floors"]
 
 
 class Weights(namedtuple("Weights", "impacts upper floors idf scale n_docs avg_len")):
