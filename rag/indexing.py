@@ -32,9 +32,9 @@ def index_params(settings: Settings) -> IndexParams:
 
 def signature(settings: Settings) -> dict:
     """What must match for a saved index to be reused."""
-    return {"analysis": ANALYSIS_VERSION, "weights": WEIGHTS_VERSION, "language": settings.LANGUAGE, "title_boost": settings.TITLE_BOOST,
-            "scoring": settings.SCORING, "k1": settings.BM25_K1, "b": settings.BM25_B,
-            "max_features": settings.MAX_FEATURES}
+    return {"analysis": ANALYSIS_VERSION, "weights": WEIGHTS_VERSION, "language": settings.LANGUAGE,
+            "title_boost": settings.TITLE_BOOST, "scoring": settings.SCORING, "k1": settings.BM25_K1,
+            "b": settings.BM25_B, "max_features": settings.MAX_FEATURES}
 
 
 def open_index(store: Store, settings: Settings, analyzer: Analyzer) -> tuple[InvertedIndex, int, bool]:
