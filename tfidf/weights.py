@@ -10,8 +10,8 @@ Under BM25 the top is a ceiling known before any posting is weighed
 (:func:`~tfidf.scoring.bm25_ceiling`, from the document count and the shortest
 list: within 9% of the largest impact on the shared collections), and each list
 is weighed on its own: bulk ingestion hands half the lists to its worker process
-and weighs the other half meanwhile, with nothing to agree on midway (see :func:`compute_weights`'s ``helper``).  TF-IDF's
-top is its largest impact.
+and weighs the other half meanwhile, with nothing to agree on midway (see
+:func:`compute_weights`'s ``helper``).  TF-IDF's top is its largest impact.
 """
 from __future__ import annotations
 
