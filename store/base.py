@@ -63,4 +63,8 @@ class Store:
     def save_snapshot(self, data: bytes) -> None:
         """Replace the saved index bytes atomically."""
 
+    def fold_in_background(self) -> None:
+        """Start making recent commits durable in the background where the backend can (bulk
+        ingestion calls it after its last batch); a no-op otherwise."""
+
     def close(self) -> None: ...

@@ -23,6 +23,7 @@ from .schema import CHUNK_COLUMNS, DOC_COLUMNS, SCHEMA, SCHEMA_VERSION, chunk_re
 from .snapshots import read_snapshot, remove_stale, write_snapshot
 
 CACHE_KIB = 512  # the writer's page cache
+WAL_PAGES = 16384  # pages (64 MiB) the WAL may grow to before a commit folds it into the database and syncs
 READER_CACHE_KIB = 128  # the reader's: chunk text is read a few rows at a time, pages are in the OS cache
 DB_NAME, SNAPSHOT_NAME = "store.sqlite3", "index.tfidx"
 
@@ -47,6 +48,8 @@ class SQLiteStore:
         self.committed: int | None = None  # the generation this store's own last commit produced
         self._reader = reader or connection
         self._read_lock = threading.Lock() if reader is not None else self._lock
+        self._path: Path | None = None  # of the database file, where it is one
+        self._folding: threading.Thread | None = None  # a checkpoint under way (see fold_in_background)
 
     @classmethod
     def open(cls, data_dir: str | Path, *, read_only: bool | None = None) -> "SQLiteStore":
@@ -65,6 +68,7 @@ class SQLiteStore:
         return store
 
     def _attach_reader(self, path: Path) -> None:
+        self._path = path
         reader = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         reader.execute("PRAGMA query_only = ON")
         reader.execute(f"PRAGMA cache_size = -{READER_CACHE_KIB}")
@@ -102,6 +106,7 @@ class SQLiteStore:
             db.executescript(f"BEGIN; {SCHEMA} COMMIT;")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
+        db.execute(f"PRAGMA wal_autocheckpoint = {WAL_PAGES}")
         self._check_version()
 
     def _check_version(self) -> None:
@@ -291,11 +296,29 @@ class SQLiteStore:
         else:
             write_snapshot(self._snapshot_path, data)
 
+    def fold_in_background(self) -> None:
+        """Start folding the WAL into the database file (a checkpoint, disk-bound) on a thread of its own,
+        so that in-memory work can go on meanwhile; :meth:`close` waits for it."""
+        if self._path is not None and self._folding is None:
+            self._folding = threading.Thread(target=_checkpoint, args=(self._path,), daemon=True)
+            self._folding.start()
+
     def close(self) -> None:
         """Close, folding the WAL into the database so a read-only copy sees everything."""
+        if self._folding is not None:
+            self._folding.join()
         with self._lock:
             if self._reader is not self._db:
                 self._reader.close()
             if not self.read_only:
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
+
+
+def _checkpoint(path: Path) -> None:
+    """A passive checkpoint through a connection of its own (writers go on; readers are not waited for)."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        connection.close()

@@ -119,3 +119,25 @@ def test_a_killed_writers_temporary_snapshot_is_removed_on_open(tmp_path):
     live.write_bytes(b"a snapshot being written")
     open_store(tmp_path).close()
     assert not stray.exists() and live.exists()
+
+
+def test_a_background_fold_leaves_every_commit_in_the_database_file(tmp_path):
+    store = open_store(tmp_path / "data")
+    store.add_documents([(_doc(n), _chunks(2)) for n in range(1, 200)])
+    store.fold_in_background()
+    store.add_documents([(_doc(n), _chunks(2)) for n in range(200, 300)])  # writes go on meanwhile
+    store.close()
+    wal = tmp_path / "data" / "store.sqlite3-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+    (tmp_path / "copy").mkdir()  # the database file alone, as a deployment would ship it
+    (tmp_path / "copy" / "store.sqlite3").write_bytes((tmp_path / "data" / "store.sqlite3").read_bytes())
+    copy = open_store(tmp_path / "copy", read_only=True)
+    assert copy.counts() == (299, 598)
+    copy.close()
+
+
+def test_a_memory_store_has_nothing_to_fold():
+    store = SQLiteStore.memory()
+    store.fold_in_background()
+    store.add_document(_doc(1), _chunks(1))
+    store.close()
