@@ -246,16 +246,17 @@ class Library:
             self._generation = generation
             self._dirty = self._dirty or changed
 
-    def refresh(self, helper=None) -> None:
+    def refresh(self, helper=None, *, dense: bool = True) -> None:
         """Fold pending changes into the index, built aside while searches go on; then swap it in.
-        ``helper``: a process to weigh half the index meanwhile (bulk ingestion's worker)."""
+        ``helper``: a process to weigh half the index meanwhile (bulk ingestion's worker); ``dense=False``
+        leaves the dense vectors to the first search (a process that only saves the index needs none)."""
         with self._ingest_lock:  # no adds or deletes while it is built
-            self._refresh_locked(helper)
+            self._refresh_locked(helper, dense=dense)
 
-    def _refresh_locked(self, helper=None) -> None:
+    def _refresh_locked(self, helper=None, *, dense: bool = True) -> None:
         if not self.index.stale:
             return
-        prepared = self.index.prepare(helper)
+        prepared = self.index.prepare(helper, dense=dense)
         with self._index_lock:
             self.index.apply(prepared)
 

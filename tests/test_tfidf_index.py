@@ -159,6 +159,22 @@ def test_stored_impacts_follow_the_named_bm25_formula():
         assert weights.impacts[number] == round(value * LEVELS / top)
 
 
+def test_dense_vectors_left_to_the_first_search_rank_the_same():
+    rng = random.Random(11)
+    vocabulary = [f"t{i}" for i in range(300)]
+    eager, lazy = InvertedIndex(), InvertedIndex()
+    for key in range(1, 1201):
+        terms = rng.choices(vocabulary, [1 / (r + 1) for r in range(300)], k=rng.randint(5, 40))
+        eager.add(key, terms)
+        lazy.add(key, terms)
+    eager.apply(eager.prepare())
+    lazy.apply(lazy.prepare(dense=False))
+    assert lazy._dense is None and eager.dense_vectors.vectors  # none built yet; the other has them
+    for query in (["t0", "t1", "t2"], ["t0", "t250"], ["t5"] * 3):
+        assert lazy.search(query, 10, dense=None) == eager.search(query, 10, dense=None)
+    assert lazy.dense_vectors == eager.dense_vectors
+
+
 def _exhaustive(index: InvertedIndex, terms: list[str], k: int, by_group: bool) -> list[tuple[int, int]]:
     """Every document scored with no pruning at all: the reference the pruned search must equal."""
     weights = index.refresh()

@@ -60,7 +60,7 @@ class InvertedIndex:
         self.groups = array("q")  # document number -> group key
         self.lens = array("I")  # document number -> length in terms
         self.alive = bytearray()  # document number -> 1 while not deleted
-        self.dense_vectors = NO_VECTORS  # derived with the weights, replaced with them
+        self._dense = NO_VECTORS  # derived with the weights, replaced with them (None: at the next search)
         self._deleted = 0  # deletions not yet folded into the postings
         self._weights: Weights | None = None
         self._stale = True  # changes made since the weights were derived
@@ -150,30 +150,37 @@ class InvertedIndex:
             self.apply(self.prepare())
         return self._weights
 
-    def prepare(self, helper=None) -> tuple:
+    def prepare(self, helper=None, *, dense: bool = True) -> tuple:
         """The merged postings and derived weights (dense vectors too), built aside: what searches read is untouched.
 
         The caller must make no changes until it hands the result to :meth:`apply`. ``helper``: something
         that weighs half the lists in another process meanwhile (see :func:`~tfidf.weights.compute_weights`).
+        ``dense=False`` leaves the dense vectors to the first search (a process that only saves needs none).
         """
         n_terms, postings = len(self.vocabulary), self.postings
         if postings.pending or self._deleted or n_terms != postings.n_terms:
             postings = postings.merged(n_terms, len(self.keys), self.alive if self._deleted else None)
         weights = compute_weights(postings, self.lens, self.alive, self.groups, self.params.scoring, helper)
         max_group = max(Counter(compress(self.groups, self.alive)).values(), default=1)
-        return postings, weights, max_group, build_dense(postings, weights.impacts, len(self.keys))
+        return postings, weights, max_group, build_dense(postings, weights.impacts, len(self.keys)) if dense else None
 
     def apply(self, prepared: tuple) -> None:
         """Adopt what :meth:`prepare` built (cheap: a few assignments)."""
-        self.postings, self._weights, self._max_group, dense = prepared
-        self.dense_vectors = dense
+        self.postings, self._weights, self._max_group, self._dense = prepared
         self._deleted, self._stale = 0, False
         self.vocabulary.compact()
 
     def restore(self, weights: Weights, max_group: int) -> None:
         """Adopt weights saved with the postings (by the codec): nothing to recompute but dense vectors."""
         self._weights, self._max_group, self._deleted, self._stale = weights, max_group, 0, False
-        self.dense_vectors = build_dense(self.postings, weights.impacts, len(self.keys))
+        self._dense = build_dense(self.postings, weights.impacts, len(self.keys))
+
+    @property
+    def dense_vectors(self):
+        """The dense vectors of the last refresh's weights (built now if it left them to the first search)."""
+        if self._dense is None:
+            self._dense = build_dense(self.postings, self._weights.impacts, len(self.keys))
+        return self._dense
 
     def max_group_size(self) -> int:
         """The most documents any one group holds (as of the last refresh)."""
