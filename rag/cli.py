@@ -47,9 +47,10 @@ def ingest_paths(library: Library, paths: list[str], pattern: str, out) -> Inges
         report.duplicates += already
         progress.file_done(path, new, already, pages)
         library.checkpoint()
+    library.store.fold_in_background()  # the disk's part of the ingest, while the index is refreshed
     worker = library.analysis_worker
+    library.refresh(helper=worker, dense=False)  # a worker weighs half the lists meanwhile; nothing searches here
     if worker is not None:
-        library.refresh(helper=worker)  # the worker weighs half the lists meanwhile
         worker.close()
     library.save()
     progress.finish()
