@@ -153,9 +153,10 @@ def test_no_impact_reaches_past_the_levels_whatever_k1(k1):
 def test_weights_weighed_in_two_parts_are_the_weights_weighed_whole(seed, gives_up):
     postings, lens, alive, groups = _random_index(seed, n_docs=300, n_terms=random.Random(seed).randint(2, 80))
     params = ScoringParams("bm25", 1.2, 0.75)
-    helper = _Away(gives_up)
-    assert compute_weights(postings, lens, alive, groups, params, helper) == compute_weights(
-        postings, lens, alive, groups, params)
+    helper, meanwhile = _Away(gives_up), []
+    assert compute_weights(postings, lens, alive, groups, params, helper, lambda: meanwhile.append(1)) == (
+        compute_weights(postings, lens, alive, groups, params))
+    assert meanwhile == ([] if gives_up == "weigh" else [1])  # the other work is done while the helper weighs
     assert 0 < helper.asked[0] < postings.n_terms  # it was given some of the lists, not all
 
 
@@ -219,3 +220,20 @@ def test_vocabulary_table_is_built_lazily_but_answers_at_once():
     reloaded = Vocabulary(bytes(vocabulary.blob), vocabulary.offsets)  # no table: rebuilt on load
     assert reloaded.table == vocabulary.table
     assert [reloaded.get(w) for w in words + ["new"]] == list(range(3001))
+
+
+def test_a_table_prepared_aside_is_the_table_compact_would_build():
+    words = [f"t{i}" for i in range(5000)]
+    built, aside, stale = Vocabulary(), Vocabulary(), Vocabulary()
+    for vocabulary in (built, aside, stale):
+        vocabulary.add_all(words[:1000])
+        vocabulary.compact()
+        vocabulary.add_all(words[1000:])  # the table must grow for these
+    before = array("I", aside._table)  # (reading .table would insert them)
+    aside.prepare_table()
+    assert aside._table == before and aside.get("t4999") == 4999  # lookups go on as before meanwhile
+    stale.prepare_table()
+    stale.add("one more")  # the prepared table lacks it: compact builds afresh
+    built.compact(), aside.compact(), stale.compact()
+    assert aside.table == built.table
+    assert [stale.get(w) for w in [*words, "one more"]] == list(range(5001))

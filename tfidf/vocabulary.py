@@ -53,6 +53,7 @@ class Vocabulary:
         self._tabled = len(self) if table is not None else 0  # ids below this are in the table
         self._recent = _Recent(self._insert)  # terms added since compact(): a C-level fast path for bulk adds
         self._found: dict[str, int | None] = {}  # recent lookups (query terms recur), emptied when full
+        self._next: tuple[array, int] | None = None  # a table built aside, and how many terms it holds
         self._flush()
 
     def __len__(self) -> int:
@@ -113,9 +114,20 @@ class Vocabulary:
                 self._found.pop(term, None)  # looked up before it existed
 
     def compact(self) -> None:
-        """Put new terms in the table and drop the bulk-add fast path; the table alone answers from now on."""
+        """Put new terms in the table (the one :meth:`prepare_table` built, if it holds them all) and drop
+        the bulk-add fast path; the table alone answers from now on."""
+        if self._next is not None and self._next[1] == len(self):
+            self._table, self._tabled = self._next
+        self._next = None
         self._flush()
         self._recent = _Recent(self._insert)
+
+    def prepare_table(self) -> None:
+        """Build aside the table :meth:`compact` puts in place (lookups go on reading this one meanwhile)."""
+        count = len(self)
+        if self._tabled == count:
+            return
+        self._next = (self._grown(count), count)
 
     def _insert(self, term: str) -> int:
         """The id of ``term`` (not in ``_recent``): from the table, or the next one, appended."""
@@ -134,20 +146,24 @@ class Vocabulary:
     def _flush(self) -> None:
         """Insert the terms added since the last flush, growing the table to keep the load under 2/3."""
         count = len(self)
-        if self._tabled == count:
-            return
+        if self._tabled != count:
+            self._table, self._tabled = self._grown(count), count
+
+    def _grown(self, count: int) -> array:
+        """A copy of the table with the terms up to ``count`` inserted, doubled until under 2/3 full."""
         size = len(self._table)
         while 3 * count > 2 * size:
             size *= 2
         if size != len(self._table):
-            self._table, self._tabled = array("I", [_EMPTY]) * size, 0
-        self._place(self._tabled, count)
-        self._tabled = count
+            table, first = array("I", [_EMPTY]) * size, 0
+        else:
+            table, first = array("I", self._table), self._tabled
+        self._place(table, first, count)
+        return table
 
-    def _place(self, first: int, end: int) -> None:
-        """Insert the (distinct, absent) terms with ids first..end-1, in id order."""
-        table, offsets = self._table, self.offsets
-        mask = len(table) - 1
+    def _place(self, table: array, first: int, end: int) -> None:
+        """Insert the (distinct, absent) terms with ids first..end-1 into ``table``, in id order."""
+        offsets, mask = self.offsets, len(table) - 1
         keys = map(self.blob.__getitem__, map(slice, offsets[first:end], offsets[first + 1 : end + 1]))
         for tid, slot in enumerate(map(and_, map(crc32, keys), repeat(mask)), first):
             while table[slot] != _EMPTY:
@@ -178,6 +194,9 @@ class HashedVocabulary:
         return list(map(self.get, terms))
 
     def compact(self) -> None:
+        pass
+
+    def prepare_table(self) -> None:
         pass
 
     def nbytes(self) -> int:

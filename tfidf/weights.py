@@ -19,6 +19,7 @@ import sys
 from array import array
 from bisect import bisect_left
 from collections import namedtuple
+from collections.abc import Callable
 from functools import partial
 from itertools import chain, compress, repeat
 from operator import add, mul, truediv
@@ -30,7 +31,7 @@ from .scoring import ScoringParams, bm25_ceiling, bm25_idf, bm25_length_norm, l2
 LEVELS = 0xFFFF
 WEIGHTS_VERSION = 2  # bump when the same postings would weigh differently (2: BM25's top is a ceiling)
 TERM_COST = 1.75  # weighing a list costs about as much as this many postings, on top of its postings
-HERE_SHARE = 0.5  # of the weighing done in this process when a helper weighs the rest
+HERE_SHARE = 0.45  # of the weighing done here while a helper weighs the rest (this side also builds the table)
 __all__ = ["FLOOR_DEPTHS", "LEVELS", "WEIGHTS_VERSION", "Weights", "WeighingPart", "bm25_part", "compute_weights",
            "split_terms", "term_floors"]
 
@@ -105,13 +106,14 @@ def _work_before(offsets: array, term: int) -> float:
 
 
 def compute_weights(postings, lens: array, alive: bytearray, groups: array, params: ScoringParams,
-                    helper=None) -> Weights:
+                    helper=None, while_away: Callable[[], None] | None = None) -> Weights:
     """Impacts for every posting under ``params`` (BM25 or cosine TF-IDF).
 
     ``helper`` (used under BM25): weighs some of the lists elsewhere meanwhile. ``helper.weigh(postings,
     lens, groups, n_docs, avg_len, params, step)`` starts a part and gives a handle whose ``weights()``
     gives what :meth:`WeighingPart.quantise` would; a None from either means it gave up, and that
-    part is weighed here.  The weights are the same either way.
+    part is weighed here.  The weights are the same either way.  ``while_away``: other work, done
+    here while the helper weighs (if it took a part).
     """
     n_docs = sum(alive)
     total = sum(compress(lens, alive))
@@ -128,6 +130,8 @@ def compute_weights(postings, lens: array, alive: bytearray, groups: array, para
     mine, theirs = split_terms(postings, HERE_SHARE)
     away = helper.weigh(theirs, lens=lens, groups=groups, n_docs=n_docs, avg_len=avg_len, params=params,
                         step=LEVELS / top)
+    if away is not None and while_away is not None:
+        while_away()
     impacts, upper, floors = weigh(mine).quantise(LEVELS / top, groups)
     rest = (away.weights() if away is not None else None) or weigh(theirs).quantise(LEVELS / top, groups)
     impacts += rest[0]
