@@ -46,7 +46,9 @@ def chunk_spans(text: str, size: int = 1000, overlap: int = 150) -> Iterator[tup
     """(start, end) offsets of the chunks of one text."""
     _check(size, overlap)
     if len(text) <= size:  # it fits: one chunk, the text without its outer whitespace
-        yield from _stripped(text, 0, len(text))
+        span = _stripped(text, 0, len(text))
+        if span:
+            yield span
         return
     start = end = -1
     for piece in _pieces(text, size):
@@ -95,26 +97,25 @@ def _words(text: str, start: int, end: int, size: int) -> Iterator[tuple[int, in
 
 def _spans(text: str, separator: re.Pattern[str], start: int, end: int) -> Iterator[tuple[int, int]]:
     """Stripped, non-empty spans of text[start:end] between matches of ``separator``."""
-    head = start
+    head, ends = start, range(1, separator.groups + 1)
     for match in separator.finditer(text, start, end):
-        yield from _stripped(text, head, _cut(match))
+        cut = max(map(match.end, ends), default=-1)  # after sentence punctuation, which the span keeps
+        span = _stripped(text, head, cut if cut >= 0 else match.start())
+        if span:
+            yield span
         head = match.end()
-    yield from _stripped(text, head, end)
+    span = _stripped(text, head, end)
+    if span:
+        yield span
 
 
-def _cut(match: re.Match[str]) -> int:
-    """Where the text before a separator ends: after sentence punctuation, which it keeps."""
-    kept = [match.end(group) for group in range(1, match.re.groups + 1) if match.group(group)]
-    return max(kept, default=match.start())
-
-
-def _stripped(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+def _stripped(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """text[start:end] without its outer whitespace, as (start, end); None if nothing is left."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
-    if start < end:
-        yield start, end
+    return (start, end) if start < end else None
 
 
 def _overlap_start(text: str, start: int, end: int, lowest: int, overlap: int) -> int:
