@@ -161,7 +161,7 @@ class InvertedIndex:
         if postings.pending or self._deleted or n_terms != postings.n_terms:
             postings = postings.merged(n_terms, len(self.keys), self.alive if self._deleted else None)
         weights = compute_weights(postings, self.lens, self.alive, self.groups, self.params.scoring, helper,
-                                  self.vocabulary.prepare_table)  # the table, while a helper weighs
+                                  while_away=self.vocabulary.prepare_table)
         max_group = max(Counter(compress(self.groups, self.alive)).values(), default=1)
         return postings, weights, max_group, build_dense(postings, weights.impacts, len(self.keys)) if dense else None
 
