@@ -79,9 +79,11 @@ class WeighingPart:
         return impacts, upper, term_floors(self.postings, impacts, groups, upper, self.lengths)
 
 
-def bm25_part(postings, lens: array, n_docs: int, avg_len: float, params: ScoringParams) -> WeighingPart:
-    """The BM25 weighing of ``postings`` (all of an index's lists, or a run of them: see :func:`split_terms`)."""
-    lengths = list_lengths(postings.offsets)
+def bm25_part(postings, lens: array, n_docs: int, avg_len: float, params: ScoringParams,
+              lengths: array | None = None) -> WeighingPart:
+    """The BM25 weighing of ``postings`` (all of an index's lists, or a run of them: see :func:`split_terms`);
+    ``lengths``, the lists' lengths if the caller has them."""
+    lengths = list_lengths(postings.offsets) if lengths is None else lengths
     parts, factors = _bm25(postings, lengths, lens, n_docs, avg_len, params)
     return WeighingPart(postings, parts, factors, lengths)
 
@@ -118,22 +120,23 @@ def compute_weights(postings, lens: array, alive: bytearray, groups: array, para
     n_docs = sum(alive)
     total = sum(compress(lens, alive))
     avg_len = total / n_docs if n_docs else 0.0
+    lengths = list_lengths(postings.offsets)
     if params.scoring != "bm25":
-        lengths = list_lengths(postings.offsets)
         parts, factors, idf = _tfidf(postings, lengths, len(lens), n_docs)
         part = WeighingPart(postings, parts, factors, lengths)
         return _weighed(part, max(part.peaks(), default=0.0) or 1.0, groups, idf, n_docs, avg_len)
-    top = bm25_ceiling(min(filter(None, list_lengths(postings.offsets)), default=1), n_docs, params.k1)
+    top = bm25_ceiling(min(filter(None, lengths), default=1), n_docs, params.k1)
+    step = LEVELS / top
     weigh = partial(bm25_part, lens=lens, n_docs=n_docs, avg_len=avg_len, params=params)
     if helper is None or postings.n_terms < 2:
-        return _weighed(weigh(postings), top, groups, array("f"), n_docs, avg_len)
+        return _weighed(weigh(postings, lengths=lengths), top, groups, array("f"), n_docs, avg_len)
     mine, theirs = split_terms(postings, HERE_SHARE)
-    away = helper.weigh(theirs, lens=lens, groups=groups, n_docs=n_docs, avg_len=avg_len, params=params,
-                        step=LEVELS / top)
+    away = helper.weigh(theirs, lens=lens, groups=groups, n_docs=n_docs, avg_len=avg_len, params=params, step=step)
     if away is not None and while_away is not None:
         while_away()
-    impacts, upper, floors = weigh(mine).quantise(LEVELS / top, groups)
-    rest = (away.weights() if away is not None else None) or weigh(theirs).quantise(LEVELS / top, groups)
+    impacts, upper, floors = weigh(mine, lengths=lengths[: mine.n_terms]).quantise(step, groups)
+    rest = ((away.weights() if away is not None else None)
+            or weigh(theirs, lengths=lengths[mine.n_terms :]).quantise(step, groups))
     impacts += rest[0]
     upper += rest[1]
     floors = {depth: floor + rest[2][depth] for depth, floor in floors.items()}
