@@ -51,7 +51,7 @@ def _load(store: Store, settings: Settings) -> tuple[InvertedIndex, dict]:
     data = store.load_snapshot()
     if data:
         try:
-            index, meta = load_index(data)  # arrays are copied out; the map is closed below
+            index, meta = load_index(data)  # arrays read into place; the file is closed below
         except IndexFormatError as exc:
             _log("ignoring the saved index (%s); rebuilding it from the store", exc)
         else:

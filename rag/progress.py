@@ -17,6 +17,16 @@ def rss_mb() -> float:
         return psutil.Process().memory_info().rss / (1024 * 1024)
 
 
+def peak_rss_mb() -> float | None:
+    """This process's peak resident memory in MB since it started (Linux's VmHWM), None where /proc is missing."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            line = next(line for line in status if line.startswith(b"VmHWM:"))
+        return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
 class Progress:
     """Counts files, documents, pages and bytes; reports rate and RSS."""
 

@@ -58,7 +58,7 @@ class Store:
         """(documents, chunks)."""
 
     def load_snapshot(self):
-        """The last saved index bytes (bytes or a read-only mmap the caller closes), if any."""
+        """The last saved index, if any: its bytes, or a binary file open at its start that the caller closes."""
 
     def save_snapshot(self, data: bytes) -> None:
         """Replace the saved index bytes atomically."""

@@ -1,20 +1,25 @@
-"""The index snapshot file: read through a memory map, replaced atomically, strays cleaned up."""
+"""The index snapshot file: read as a stream, replaced atomically, strays cleaned up."""
 from __future__ import annotations
 
-import mmap
 import os
+from io import BufferedReader
 from pathlib import Path
 
 
-def read_snapshot(path: Path) -> mmap.mmap | None:
-    """A read-only memory map of the snapshot (the caller closes it), or None if there is none."""
+def read_snapshot(path: Path) -> BufferedReader | None:
+    """The snapshot open for reading (the caller closes it), or None if there is none.
+
+    A file, not a memory map: the index reads its arrays straight into place, so a loading process
+    never holds the mapped file beside them (its peak memory stays the index's).
+    """
     try:
-        with open(path, "rb") as handle:
-            if os.fstat(handle.fileno()).st_size == 0:
-                return None
-            return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        handle = open(path, "rb")
     except FileNotFoundError:
         return None
+    if os.fstat(handle.fileno()).st_size == 0:
+        handle.close()
+        return None
+    return handle
 
 
 def write_snapshot(path: Path, data: bytes) -> None:

@@ -9,12 +9,12 @@ the database as immutable, which SQLite requires to read a WAL database there.
 """
 from __future__ import annotations
 
-import mmap
 import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from io import BufferedReader
 from pathlib import Path
 
 from .errors import ReadOnlyStore, StoreCorrupt, StoreError
@@ -285,8 +285,8 @@ class SQLiteStore:
             chunks = self._reader.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         return docs, chunks
 
-    def load_snapshot(self) -> bytes | mmap.mmap | None:
-        """The saved index: a read-only memory map of the file (the caller closes it)."""
+    def load_snapshot(self) -> bytes | BufferedReader | None:
+        """The saved index: the file open for reading (the caller closes it); bytes in memory."""
         return self._snapshot if self._snapshot_path is None else read_snapshot(self._snapshot_path)
 
     def save_snapshot(self, data: bytes) -> None:

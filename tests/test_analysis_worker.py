@@ -193,7 +193,8 @@ def test_the_command_line_ingest_is_byte_identical_with_and_without_the_worker(s
                               cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0 and "ingested 800 documents" in done.stderr, done.stderr
         store = open_store(data_dir)
-        snapshots.append(bytes(store.load_snapshot()))
+        with store.load_snapshot() as snapshot:
+            snapshots.append(snapshot.read())
         store.close()
     assert snapshots[0] == snapshots[1]
 

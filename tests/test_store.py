@@ -55,9 +55,8 @@ def test_snapshot_is_replaced_atomically(tmp_path):
     assert store.load_snapshot() is None
     store.save_snapshot(b"one")
     store.save_snapshot(b"two")
-    snapshot = store.load_snapshot()
-    assert snapshot[:] == b"two"
-    snapshot.close()
+    with store.load_snapshot() as snapshot:  # a file the caller reads and closes
+        assert snapshot.read() == b"two"
     assert sorted(p.name for p in tmp_path.iterdir() if "tmp" in p.name) == []
 
 
@@ -85,7 +84,7 @@ def test_read_only_directory_opens_immutable_and_refuses_writes(tmp_path):
         store = open_store(tmp_path)
     finally:
         os.chmod(tmp_path, mode)
-    assert store.read_only and store.counts() == (1, 2) and store.load_snapshot()[:] == b"snap"
+    assert store.read_only and store.counts() == (1, 2) and _read(store.load_snapshot()) == b"snap"
     with pytest.raises(ReadOnlyStore, match="read-only"):
         store.add_document(_doc(2), [])
 
@@ -141,3 +140,8 @@ def test_a_memory_store_has_nothing_to_fold():
     store.fold_in_background()
     store.add_document(_doc(1), _chunks(1))
     store.close()
+
+
+def _read(snapshot) -> bytes:
+    with snapshot:
+        return snapshot.read()

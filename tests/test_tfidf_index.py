@@ -1,6 +1,7 @@
 """The inverted index: adds and deletes in any order score exactly like a fresh build."""
 from __future__ import annotations
 
+import json
 import math
 import random
 from collections import Counter
@@ -125,6 +126,51 @@ def test_codec_keeps_meta_and_refuses_bad_bytes():
         load_index(b"PK\x03\x04" + data[4:])
     with pytest.raises(IndexFormatError, match="truncated"):
         load_index(data[: len(data) - 9])
+
+
+def _with_header(data: bytes, change) -> bytes:
+    """``data`` with its JSON header replaced by ``change(header)``, written compactly and padded with spaces to
+    its old length, so the arrays stay where they were."""
+    length = int.from_bytes(data[8:12], "little")
+    header = json.loads(data[12 : 12 + length])
+    change(header)
+    raw = json.dumps(header, separators=(",", ":")).encode()
+    assert len(raw) <= length
+    return data[:12] + raw.ljust(length) + data[12 + length :]
+
+
+def test_an_index_read_from_an_open_file_is_the_one_read_from_its_bytes(tmp_path):
+    index = InvertedIndex()
+    for key, text in enumerate(["cells divide", "the cells of mice", "mice divide fast", "fast cells"], 1):
+        index.add(key, Analyzer().terms(text), group=key % 2)
+    data = dump_index(index, {"generation": 9})
+    (tmp_path / "index.tfidx").write_bytes(data)
+    with open(tmp_path / "index.tfidx", "rb") as snapshot:
+        from_file, meta = load_index(snapshot)
+    assert meta == {"generation": 9} and dump_index(from_file, meta) == data
+    query = Analyzer().terms("cells divide fast")
+    assert from_file.search(query, 10, by_group=True) == load_index(data)[0].search(query, 10, by_group=True)
+    (tmp_path / "short.tfidx").write_bytes(data[:-9])
+    with open(tmp_path / "short.tfidx", "rb") as snapshot, pytest.raises(IndexFormatError, match="truncated"):
+        load_index(snapshot)
+
+
+def test_a_header_declaring_more_than_the_file_holds_is_refused_before_anything_is_allocated():
+    index = InvertedIndex()
+    index.add(1, ["plan"])
+    data = dump_index(index)
+
+    def huge(header):
+        header["arrays"][0][2] = 1 << 60  # 8 EiB of offsets: reading would need the memory first
+
+    def unknown_type(header):
+        header["arrays"][0][1] = "Z"
+
+    assert load_index(_with_header(data, lambda header: None))[0].search(["plan"], 1)[0].key == 1
+    with pytest.raises(IndexFormatError, match="truncated"):
+        load_index(_with_header(data, huge))
+    with pytest.raises(IndexFormatError, match="corrupt"):
+        load_index(_with_header(data, unknown_type))
 
 
 def test_stats_count_postings_and_bytes():

@@ -1,10 +1,12 @@
 """The index's versioned binary format: a JSON header, then raw little-endian arrays.
 
 Layout: ``MAGIC``, a 4-byte header length, the UTF-8 JSON header, then each
-array's bytes at an 8-byte-aligned offset.  Loading is ``array.frombytes`` on
-slices of the buffer (a memcpy each) with nothing recomputed, so a
-SciFact-sized index loads in milliseconds.  The caller writes the bytes
-(atomically) and reads them back; this module does no I/O.
+array's bytes at an 8-byte-aligned offset.  Loading reads each array straight
+into place (``readinto`` an array of its size) with nothing recomputed, so a
+SciFact-sized index loads in milliseconds, and the process never holds the
+file beside its arrays: its peak memory is the index's.  The caller writes the
+bytes (atomically) and hands back bytes or an open binary file; this module
+opens nothing.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from .weights import Weights
 MAGIC = b"TFIDXv\x00\x01"
 VERSION = 1
 _LENGTH = struct.Struct("<I")
+_TYPECODES = "bBhHiIlLqQfd"
 
 
 def _arrays(index: InvertedIndex, weights: Weights) -> dict[str, array]:
@@ -77,44 +80,102 @@ def dump_index(index: InvertedIndex, meta: dict | None = None) -> bytes:
     return b"".join(parts)
 
 
-def read_header(buffer) -> tuple[dict, int]:
-    """The header of an index buffer and the offset where its data starts."""
-    view = memoryview(buffer)
-    if bytes(view[: len(MAGIC)]) != MAGIC:
-        raise IndexFormatError("not an index file (bad magic); rebuild it with `server.py ingest`")
-    (length,) = _LENGTH.unpack_from(view, len(MAGIC))
-    start = len(MAGIC) + _LENGTH.size
+def _parse_header(raw: bytes) -> dict:
     try:
-        header = json.loads(bytes(view[start : start + length]))
+        header = json.loads(raw)
     except ValueError as exc:
         raise IndexFormatError(f"index header is corrupt: {exc}") from None
-    if header.get("version") != VERSION:
-        raise IndexFormatError(f"index format version {header.get('version')} is not {VERSION}; rebuild the index")
-    end = start + length
-    return header, end + (-end % 8)
+    if not isinstance(header, dict) or header.get("version") != VERSION:
+        version = header.get("version") if isinstance(header, dict) else None
+        raise IndexFormatError(f"index format version {version} is not {VERSION}; rebuild the index")
+    return header
 
 
-def _read_arrays(view: memoryview, header: dict, offset: int) -> tuple[bytes, dict[str, array]]:
-    blob = bytes(view[offset : offset + header["blob"]])
-    offset += header["blob"] + (-header["blob"] % 8)
-    arrays = {}
+class _BufferReader:
+    """``read`` and ``readinto`` over a buffer (bytes, an mmap), as a binary file offers them."""
+
+    def __init__(self, buffer) -> None:
+        self._view, self._at = memoryview(buffer).cast("B"), 0
+
+    def read(self, size: int) -> bytes:
+        data = bytes(self._view[self._at : self._at + size])
+        self._at += len(data)
+        return data
+
+    @property
+    def remaining(self) -> int:
+        return len(self._view) - self._at
+
+    def readinto(self, target: memoryview) -> int:
+        size = min(len(target), len(self._view) - self._at)
+        target[:size] = self._view[self._at : self._at + size]
+        self._at += size
+        return size
+
+
+def _read_exactly(source, size: int, what: str) -> bytes:
+    data = source.read(size)
+    if len(data) != size:
+        raise IndexFormatError(f"index file is truncated in {what}; rebuild the index")
+    return data
+
+
+def _read_header(source) -> dict:
+    if source.read(len(MAGIC)) != MAGIC:
+        raise IndexFormatError("not an index file (bad magic); rebuild it with `server.py ingest`")
+    (length,) = _LENGTH.unpack(_read_exactly(source, _LENGTH.size, "its header"))
+    header = _parse_header(_read_exactly(source, length, "its header"))
+    source.read(-(len(MAGIC) + _LENGTH.size + length) % 8)
+    return header
+
+
+def _read_array(source, name: str, code: str, length: int) -> array:
+    """An array of ``length`` items read straight into place (no copy of its bytes held beside it)."""
+    a = array(code, bytes(array(code).itemsize * length))  # zeroed by calloc: pages untouched until read into
+    if length and source.readinto(memoryview(a).cast("B")) != len(a) * a.itemsize:
+        raise IndexFormatError(f"index file is truncated in array {name!r}; rebuild the index")
+    if sys.byteorder != "little":
+        a.byteswap()
+    source.read(-(len(a) * a.itemsize) % 8)
+    return a
+
+
+def _declared_size(header: dict) -> int:
+    """The bytes the header says follow it (padding included); IndexFormatError for an array it cannot make."""
+    size = header["blob"] + -header["blob"] % 8
     for name, code, length in header["arrays"]:
-        a = array(code)
-        size = a.itemsize * length
-        if offset + size > len(view):
-            raise IndexFormatError(f"index file is truncated in array {name!r}; rebuild the index")
-        a.frombytes(view[offset : offset + size])
-        if sys.byteorder != "little":
-            a.byteswap()
-        arrays[name] = a
-        offset += size + (-size % 8)
-    return blob, arrays
+        if code not in _TYPECODES or not isinstance(length, int) or length < 0:
+            raise IndexFormatError(f"index header is corrupt: array {name!r} of {length!r} {code!r} items")
+        nbytes = array(code).itemsize * length
+        size += nbytes + -nbytes % 8
+    return size
 
 
-def load_index(buffer) -> tuple[InvertedIndex, dict]:
-    """An index and its ``meta`` from bytes made by :func:`dump_index`."""
-    header, offset = read_header(buffer)
-    blob, arrays = _read_arrays(memoryview(buffer), header, offset)
+def _remaining(source) -> int:
+    """Bytes from the source's position to its end."""
+    if isinstance(source, _BufferReader):
+        return source.remaining
+    here = source.tell()
+    end = source.seek(0, 2)
+    source.seek(here)
+    return end - here
+
+
+def _read_arrays(source, header: dict) -> tuple[bytes, dict[str, array]]:
+    if _declared_size(header) > _remaining(source):  # before anything is allocated for it
+        raise IndexFormatError("index file is truncated; rebuild the index")
+    blob = _read_exactly(source, header["blob"], "its vocabulary")
+    source.read(-header["blob"] % 8)
+    return blob, {name: _read_array(source, name, code, length) for name, code, length in header["arrays"]}
+
+
+def load_index(source) -> tuple[InvertedIndex, dict]:
+    """An index and its ``meta`` from what :func:`dump_index` made: its bytes (any buffer), or a binary
+    file open at its start (read through; the caller closes it)."""
+    if not hasattr(source, "readinto"):
+        source = _BufferReader(source)
+    header = _read_header(source)
+    blob, arrays = _read_arrays(source, header)
     params = header["params"]
     index = InvertedIndex(IndexParams(ScoringParams(params["scoring"], params["k1"], params["b"]),
                                       params["max_features"]))
