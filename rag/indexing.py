@@ -11,7 +11,7 @@ from __future__ import annotations
 from itertools import compress
 
 from store import Store
-from tfidf import Analyzer, IndexFormatError, IndexParams, InvertedIndex, ScoringParams, dump_index, load_index
+from tfidf import Analyzer, IndexFormatError, IndexParams, InvertedIndex, ScoringParams, dump_parts, load_index
 from tfidf.weights import WEIGHTS_VERSION
 
 from .settings import Settings
@@ -96,4 +96,5 @@ def _add_chunks(index: InvertedIndex, store: Store, after: int, settings: Settin
 
 def save_index(index: InvertedIndex, store: Store, settings: Settings, generation: int) -> None:
     """Write the snapshot (atomically, by the store) tagged with ``generation``."""
-    store.save_snapshot(dump_index(index, {"generation": generation, "signature": signature(settings)}))
+    with dump_parts(index, {"generation": generation, "signature": signature(settings)}) as parts:
+        store.save_snapshot(parts)  # views of the index's arrays: no second copy of it in memory

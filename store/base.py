@@ -60,8 +60,8 @@ class Store:
     def load_snapshot(self):
         """The last saved index, if any: its bytes, or a binary file open at its start that the caller closes."""
 
-    def save_snapshot(self, data: bytes) -> None:
-        """Replace the saved index bytes atomically."""
+    def save_snapshot(self, data: bytes | list) -> None:
+        """Replace the saved index atomically with ``data``: bytes, or a list of buffers written end to end."""
 
     def fold_in_background(self) -> None:
         """Start making recent commits durable in the background where the backend can (bulk

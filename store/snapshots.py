@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from io import BufferedReader
 from pathlib import Path
 
@@ -22,11 +23,12 @@ def read_snapshot(path: Path) -> BufferedReader | None:
     return handle
 
 
-def write_snapshot(path: Path, data: bytes) -> None:
-    """Write to a temporary file named after this process, fsync, then rename over ``path``."""
+def write_snapshot(path: Path, parts: Iterable) -> None:
+    """Write ``parts`` (buffers) end to end to a temporary file named after this process, fsync, then
+    rename it over ``path``."""
     temporary = path.with_suffix(f".tmp{os.getpid()}")
     with open(temporary, "wb") as handle:
-        handle.write(data)
+        handle.writelines(parts)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)

@@ -289,12 +289,13 @@ class SQLiteStore:
         """The saved index: the file open for reading (the caller closes it); bytes in memory."""
         return self._snapshot if self._snapshot_path is None else read_snapshot(self._snapshot_path)
 
-    def save_snapshot(self, data: bytes) -> None:
+    def save_snapshot(self, data: bytes | list) -> None:
         self._writable()
+        parts = [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
         if self._snapshot_path is None:
-            self._snapshot = bytes(data)
+            self._snapshot = b"".join(parts)
         else:
-            write_snapshot(self._snapshot_path, data)
+            write_snapshot(self._snapshot_path, parts)
 
     def fold_in_background(self) -> None:
         """Start folding the WAL into the database file (a checkpoint, disk-bound) on a thread of its own,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from tfidf import (Analyzer, IndexFormatError, IndexParams, InvertedIndex, ScoringParams, SettingsError,
-                   dump_index, load_index)
+                   dump_index, dump_parts, load_index)
 
 WORDS = [f"w{i}" for i in range(12)]
 PARAMS = [IndexParams(), IndexParams(ScoringParams("tfidf")), IndexParams(max_features=5)]
@@ -305,3 +305,16 @@ def test_tfidf_queries_whose_weights_overflow_a_dense_field_fall_back_and_stay_e
         for k in (10, 100):
             expected = index.search(query, k, dense=False)
             assert index.search(query, k) == expected == index.search(query, k, dense=True)
+
+
+def test_dump_parts_are_views_of_the_index_released_on_exit_even_after_an_error():
+    index = InvertedIndex()
+    index.add(1, ["cells", "divide"])
+    with dump_parts(index, {"generation": 1}) as parts:
+        assert b"".join(parts) == dump_index(index, {"generation": 1})
+        assert any(isinstance(part, memoryview) and part.obj is index.postings.docs for part in parts)
+    with pytest.raises(OSError), dump_parts(index) as parts:
+        raise OSError("disk full")  # a write that fails halfway
+    index.add(2, ["cells", "grow"])  # the arrays can grow again: no view of them is left
+    index.delete(1)
+    assert [h.key for h in load_index(dump_index(index))[0].search(["cells"], 10)] == [2]

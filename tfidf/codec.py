@@ -14,6 +14,8 @@ import json
 import struct
 import sys
 from array import array
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from .errors import IndexFormatError
 from .index import IndexParams, InvertedIndex
@@ -52,32 +54,47 @@ def _header(index: InvertedIndex, weights: Weights, arrays: dict[str, array], me
     }
 
 
-def _little_endian(a: array) -> bytes:
+def _little_endian(a: array) -> memoryview:
+    """The array's bytes, little-endian: a view of the array itself on a little-endian machine (no copy)."""
     if sys.byteorder == "little":
-        return a.tobytes()
+        return memoryview(a).cast("B")
     swapped = array(a.typecode, a)
     swapped.byteswap()
-    return swapped.tobytes()
+    return memoryview(swapped).cast("B")
 
 
 def _pad(n: int) -> bytes:
     return b"\x00" * (-n % 8)
 
 
-def dump_index(index: InvertedIndex, meta: dict | None = None) -> bytes:
-    """The index (compacted first) as bytes, with ``meta`` stored in the header."""
+@contextmanager
+def dump_parts(index: InvertedIndex, meta: dict | None = None) -> Iterator[list]:
+    """The index (compacted first), with ``meta`` in its header, as buffers to write end to end.
+
+    They are views of the index's own arrays (nothing copied on a little-endian machine), so
+    saving a large index costs no second copy of it; they are released on exit, and the index
+    must not change before then.
+    """
     weights = index.refresh()
     arrays = _arrays(index, weights)
     header = json.dumps(_header(index, weights, arrays, meta or {})).encode()
-    parts = [MAGIC, _LENGTH.pack(len(header)), header]
-    size = len(MAGIC) + _LENGTH.size + len(header)
-    parts.append(_pad(size))
-    size += len(parts[-1])
-    blob = bytes(getattr(index.vocabulary, "blob", b""))
-    for chunk in [blob] + [_little_endian(a) for a in arrays.values()]:
+    head = MAGIC + _LENGTH.pack(len(header)) + header
+    parts = [head, _pad(len(head))]
+    chunks = [memoryview(getattr(index.vocabulary, "blob", b"")).cast("B")]
+    chunks += map(_little_endian, arrays.values())
+    for chunk in chunks:
         parts += [chunk, _pad(len(chunk))]
-        size += len(chunk) + len(parts[-1])
-    return b"".join(parts)
+    try:
+        yield parts
+    finally:
+        for chunk in chunks:
+            chunk.release()
+
+
+def dump_index(index: InvertedIndex, meta: dict | None = None) -> bytes:
+    """The index (compacted first) as bytes, with ``meta`` stored in the header."""
+    with dump_parts(index, meta) as parts:
+        return b"".join(parts)
 
 
 def _parse_header(raw: bytes) -> dict:
