@@ -159,7 +159,7 @@ class AnalysisWorker:
         numbers = array("d", [n_docs, avg_len, params.k1, params.b, step]).tobytes()
         arrays = (postings.offsets, postings.docs, postings.tfs, lens, groups)
         try:
-            self._send([WEIGH, numbers, *(part for a in arrays for part in (a.typecode.encode(), a.tobytes()))])
+            self._send([WEIGH, numbers, *(part for a in arrays for part in _wire(a))])
         except WorkerError:
             return None
         self.busy = True
@@ -195,6 +195,12 @@ class AnalysisWorker:
             os.waitpid(self.pid, 0)
         except ChildProcessError:  # reaped already
             pass
+
+
+def _wire(values: array | memoryview) -> tuple[bytes, memoryview]:
+    """An array's (or an array view's) type code and its bytes, as a message carries them (no copy)."""
+    code = values.typecode if isinstance(values, array) else values.format
+    return code.encode(), memoryview(values).cast("B")
 
 
 class RemoteWeighing:

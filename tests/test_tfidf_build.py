@@ -171,6 +171,8 @@ def test_terms_split_into_two_runs_of_whole_lists(lengths, share):
     assert first.n_terms + rest.n_terms == len(lengths)
     assert first.offsets[0] == rest.offsets[0] == 0
     assert list(first.docs) + list(rest.docs) == list(postings.docs)
+    assert first.docs.obj is rest.docs.obj is postings.docs  # views: the halves copy no posting
+    assert list(first.tfs) + list(rest.tfs) == list(postings.tfs)
     assert [first.span(t) for t in range(first.n_terms)] == [postings.span(t) for t in range(first.n_terms)]
     cut = first.offsets[-1]
     assert [tuple(e + cut for e in rest.span(t)) for t in range(rest.n_terms)] == [
