@@ -9,7 +9,6 @@ the database as immutable, which SQLite requires to read a WAL database there.
 """
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -17,27 +16,22 @@ from contextlib import contextmanager
 from io import BufferedReader
 from pathlib import Path
 
-from .errors import ReadOnlyStore, StoreCorrupt, StoreError
+from .connections import DB_NAME, checkpoint, is_writable, open_read_only, open_reader, open_writer
+from .errors import ReadOnlyStore
 from .model import ChunkRecord, DocumentRecord, NewChunk, NewDocument
-from .schema import CHUNK_COLUMNS, DOC_COLUMNS, SCHEMA, SCHEMA_VERSION, chunk_record, document_record, now_iso
+from .schema import CHUNK_COLUMNS, DOC_COLUMNS, chunk_record, document_record, now_iso
 from .snapshots import read_snapshot, remove_stale, write_snapshot
 
-CACHE_KIB = 512  # the writer's page cache
-WAL_PAGES = 16384  # pages (64 MiB) the WAL may grow to before a commit folds it into the database and syncs
-READER_CACHE_KIB = 128  # the reader's: chunk text is read a few rows at a time, pages are in the OS cache
-DB_NAME, SNAPSHOT_NAME = "store.sqlite3", "index.tfidx"
-
-
-def is_writable(directory: Path) -> bool:
-    """Whether files can be created in ``directory`` (false on a read-only mount)."""
-    return os.access(directory, os.W_OK)
+SNAPSHOT_NAME = "index.tfidx"
 
 
 class SQLiteStore:
     """The default store: one SQLite file and one index snapshot in a data directory."""
 
     def __init__(self, connection: sqlite3.Connection, snapshot_path: Path | None, *, read_only: bool,
-                 reader: sqlite3.Connection | None = None) -> None:
+                 reader: sqlite3.Connection | None = None, path: Path | None = None) -> None:
+        """``reader``: a second connection for reads (writable stores on disk); ``path``: the database
+        file, which other connections (the reader, a fold) open."""
         self._db = connection
         self._snapshot_path = snapshot_path
         self._snapshot: bytes | None = None  # in-memory stores keep it here
@@ -48,7 +42,7 @@ class SQLiteStore:
         self.committed: int | None = None  # the generation this store's own last commit produced
         self._reader = reader or connection
         self._read_lock = threading.Lock() if reader is not None else self._lock
-        self._path: Path | None = None  # of the database file, where it is one
+        self._path = path
         self._folding: threading.Thread | None = None  # a checkpoint under way (see fold_in_background)
 
     @classmethod
@@ -58,65 +52,18 @@ class SQLiteStore:
         if read_only is None:
             read_only = directory.is_dir() and not is_writable(directory)
         if read_only:
-            return cls._open_read_only(directory, immutable=not is_writable(directory))
+            connection = open_read_only(directory, immutable=not is_writable(directory))
+            return cls(connection, directory / SNAPSHOT_NAME, read_only=True)
         directory.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(directory / DB_NAME, check_same_thread=False, isolation_level=None)
-        store = cls(connection, directory / SNAPSHOT_NAME, read_only=False)
-        store._prepare()
-        store._attach_reader(directory / DB_NAME)
-        remove_stale(directory / SNAPSHOT_NAME)
-        return store
-
-    def _attach_reader(self, path: Path) -> None:
-        self._path = path
-        reader = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        reader.execute("PRAGMA query_only = ON")
-        reader.execute(f"PRAGMA cache_size = -{READER_CACHE_KIB}")
-        self._reader, self._read_lock = reader, threading.Lock()
-
-    @classmethod
-    def _open_read_only(cls, directory: Path, *, immutable: bool) -> "SQLiteStore":
         path = directory / DB_NAME
-        if not path.is_file():
-            raise StoreError(f"no store in read-only {directory}: build it first with `python server.py ingest`")
-        uri = f"file:{path.resolve()}?mode=ro" + ("&immutable=1" if immutable else "")
-        connection = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
-        store = cls(connection, directory / SNAPSHOT_NAME, read_only=True)
-        store._check_version()
+        store = cls(open_writer(path), directory / SNAPSHOT_NAME, read_only=False, reader=open_reader(path), path=path)
+        remove_stale(directory / SNAPSHOT_NAME)
         return store
 
     @classmethod
     def memory(cls) -> "SQLiteStore":
         """A private in-memory store (tests)."""
-        store = cls(sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None), None,
-                    read_only=False)
-        store._prepare()
-        return store
-
-    def _prepare(self) -> None:
-        db = self._db
-        db.execute("PRAGMA foreign_keys = ON")
-        try:
-            exists = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise StoreCorrupt(f"{DB_NAME} is not a store database ({exc}); move it away and ingest again") from None
-        if not exists:
-            db.execute("PRAGMA auto_vacuum = INCREMENTAL")  # deletes give disk space back
-            db.execute("PRAGMA journal_mode = WAL")
-            db.executescript(f"BEGIN; {SCHEMA} COMMIT;")
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = NORMAL")
-        db.execute(f"PRAGMA wal_autocheckpoint = {WAL_PAGES}")
-        self._check_version()
-
-    def _check_version(self) -> None:
-        try:
-            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise StoreCorrupt(f"{DB_NAME} is not a store database ({exc}); move it away and ingest again") from None
-        if row is None or int(row[0]) != SCHEMA_VERSION:
-            raise StoreCorrupt(f"store schema {row and row[0]} is not {SCHEMA_VERSION}; ingest into a new DATA_DIR")
-        self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        return cls(open_writer(":memory:"), None, read_only=False)
 
     def _writable(self) -> None:
         if self.read_only:
@@ -301,7 +248,7 @@ class SQLiteStore:
         """Start folding the WAL into the database file (a checkpoint, disk-bound) on a thread of its own,
         so that in-memory work can go on meanwhile; :meth:`close` waits for it."""
         if self._path is not None and self._folding is None:
-            self._folding = threading.Thread(target=_checkpoint, args=(self._path,), daemon=True)
+            self._folding = threading.Thread(target=checkpoint, args=(self._path,), daemon=True)
             self._folding.start()
 
     def close(self) -> None:
@@ -315,11 +262,3 @@ class SQLiteStore:
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
 
-
-def _checkpoint(path: Path) -> None:
-    """A passive checkpoint through a connection of its own (writers go on; readers are not waited for)."""
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-    finally:
-        connection.close()
