@@ -197,8 +197,8 @@ def run_search(settings: Settings, queries_path: str, top_k: int, run_path: str,
         latencies = [_search_one(library, names, qid, text, top_k, tag, run) for qid, text in queries]
         cpu_ms = (time.process_time() - cpu_started) * 1000 / max(len(queries), 1)
     stats = {"load_s": load_s, "latencies_ms": latencies, "rss_mb_after_load": rss_loaded, "rss_mb_end": rss_mb(),
-             "rss_mb_peak": peak_rss_mb(), "queries": len(latencies), "mean_ms": sum(latencies) / len(latencies) if latencies else 0.0,
-             "search_cpu_ms_mean": cpu_ms}
+             "rss_mb_peak": peak_rss_mb(), "queries": len(latencies),
+             "mean_ms": sum(latencies) / len(latencies) if latencies else 0.0, "search_cpu_ms_mean": cpu_ms}
     if stats_path:
         Path(stats_path).write_text(json.dumps(stats))
     print(f"{len(latencies)} queries, mean {stats['mean_ms']:.3f} ms, load {load_s * 1000:.0f} ms,"

@@ -56,7 +56,8 @@ class SQLiteStore:
             return cls(connection, directory / SNAPSHOT_NAME, read_only=True)
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / DB_NAME
-        store = cls(open_writer(path), directory / SNAPSHOT_NAME, read_only=False, reader=open_reader(path), path=path)
+        writer = open_writer(path)  # first: it makes the schema the reader will see
+        store = cls(writer, directory / SNAPSHOT_NAME, read_only=False, reader=open_reader(path), path=path)
         remove_stale(directory / SNAPSHOT_NAME)
         return store
 

@@ -306,10 +306,12 @@ def test_search_writes_a_valid_trec_run_and_stats(scifact_data, shared_data, tmp
     assert found / len(judged) > 0.8
 
     stats = json.loads(stats_file.read_text())
-    assert {"load_s", "latencies_ms", "rss_mb_after_load", "rss_mb_end"} <= set(stats)
+    assert {"load_s", "latencies_ms", "rss_mb_after_load", "rss_mb_end", "rss_mb_peak"} <= set(stats)
     assert 0 < stats["load_s"] < 60
     assert len(stats["latencies_ms"]) == len(query_ids) and all(x >= 0 for x in stats["latencies_ms"])
     assert 5 < stats["rss_mb_after_load"] <= stats["rss_mb_end"] + 5 and stats["rss_mb_end"] < 1000
+    highest = max(stats["rss_mb_end"], stats["rss_mb_after_load"])
+    assert stats["rss_mb_peak"] is None or stats["rss_mb_peak"] >= highest - 0.5  # the peak: VmHWM, in pages
 
 
 def test_search_refuses_a_missing_or_broken_data_dir(tmp_path, shared_data):
