@@ -171,6 +171,10 @@ def test_a_header_declaring_more_than_the_file_holds_is_refused_before_anything_
         load_index(_with_header(data, huge))
     with pytest.raises(IndexFormatError, match="corrupt"):
         load_index(_with_header(data, unknown_type))
+    for broken in (lambda h: h.pop("weights"), lambda h: h.update(blob="7"), lambda h: h["params"].update(k1=None),
+                   lambda h: h["params"].update(max_features=-3), lambda h: h.update(arrays=[["docs"]])):
+        with pytest.raises(IndexFormatError, match="corrupt"):  # parses as JSON, does not describe an index
+            load_index(_with_header(data, broken))
 
 
 def test_stats_count_postings_and_bytes():

@@ -192,7 +192,14 @@ def load_index(source) -> tuple[InvertedIndex, dict]:
     if not hasattr(source, "readinto"):
         source = _BufferReader(source)
     header = _read_header(source)
-    blob, arrays = _read_arrays(source, header)
+    try:
+        blob, arrays = _read_arrays(source, header)
+        return _assemble(header, blob, arrays)
+    except (KeyError, TypeError, ValueError) as exc:  # a header that parses but does not describe an index
+        raise IndexFormatError(f"index header is corrupt ({exc!r}); rebuild the index") from None
+
+
+def _assemble(header: dict, blob: bytes, arrays: dict[str, array]) -> tuple[InvertedIndex, dict]:
     params = header["params"]
     index = InvertedIndex(IndexParams(ScoringParams(params["scoring"], params["k1"], params["b"]),
                                       params["max_features"]))
