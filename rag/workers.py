@@ -291,4 +291,5 @@ def _weigh(parts: list[bytes], replies) -> None:
     part = bm25_part(Postings(offsets=offsets, docs=docs, tfs=tfs), lens, int(n_docs), avg_len,
                      ScoringParams("bm25", k1, b))
     impacts, upper, floors = part.quantise(step, groups)
-    write_message(replies, [impacts.tobytes(), upper.tobytes(), *(floors[depth].tobytes() for depth in FLOOR_DEPTHS)])
+    weights = (impacts, upper, *(floors[depth] for depth in FLOOR_DEPTHS))
+    write_message(replies, [memoryview(a).cast("B") for a in weights])  # their bytes, not copies of them

@@ -124,7 +124,7 @@ class _BufferReader:
         return len(self._view) - self._at
 
     def readinto(self, target: memoryview) -> int:
-        size = min(len(target), len(self._view) - self._at)
+        size = min(len(target), self.remaining)
         target[:size] = self._view[self._at : self._at + size]
         self._at += size
         return size

@@ -129,8 +129,7 @@ class Postings:
         old.extend(repeat(old[-1], n_terms + 1 - len(old)))  # terms new since the last merge: empty so far
         counts = array("I", map(len, map(self._new.get, range(n_terms), repeat(()))))
         offsets = array("I", map(add, old, accumulate(counts, initial=0)))
-        new_docs, new_tfs = _unpack(map(self._new.__getitem__, compress(range(n_terms), counts)), offsets[-1] - old[-1],
-                                    code)
+        new_docs, new_tfs = _unpack(self.lists(compress(range(n_terms), counts)), offsets[-1] - old[-1], code)
         if not old[-1]:  # nothing merged before (the first build): the pending postings are all there is
             return new_docs, new_tfs, offsets
         old_docs = self.docs if self.docs.typecode == code else array(code, self.docs)
